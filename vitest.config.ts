@@ -1,0 +1,34 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Two projects share one global setup (test/global-setup.ts), which starts the local libSQL server
+// and the Resend stand-in and provides their URLs:
+// - "node": tests of the local tools (libSQL server conformance) running in Node;
+// - "workers": everything else, inside workerd with wrangler.toml's compatibility date and flags.
+export default defineConfig({
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    projects: [
+      {
+        extends: true,
+        test: { name: "node", include: ["test/node/**/*.test.ts"], environment: "node" },
+      },
+      {
+        extends: true,
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ENVIRONMENT: "test",
+                LIBSQL_BASE_URL: inject<string>("libsqlBaseUrl"),
+                RESEND_STAND_IN_URL: inject<string>("resendBaseUrl"),
+              },
+            },
+          })),
+        ],
+        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/node/**"] },
+      },
+    ],
+  },
+});
