@@ -1,0 +1,228 @@
+import {
+  type JWK,
+  type JWTPayload,
+  errors,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+} from "jose";
+import { randomId } from "./tokens.ts";
+
+export type { JWK } from "jose";
+
+const ALG = "EdDSA";
+const TYP = "at+jwt";
+const CLOCK_TOLERANCE_SECONDS = 5;
+// Access tokens are small; refusing anything bigger keeps junk away from the parser.
+const MAX_TOKEN_LENGTH = 8192;
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  email: string;
+  roles: string[];
+  jti: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string;
+}
+
+export type AccessTokenSubject = Pick<AccessClaims, "sub" | "sid" | "email" | "roles">;
+
+export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: string };
+
+export interface JwtKeys {
+  sign(
+    claims: AccessTokenSubject,
+    now: number,
+  ): Promise<{ token: string; expiresIn: number; claims: AccessClaims }>;
+  /** Never throws: every failure is `{ ok: false, reason }`. `now` is in seconds. */
+  verify(token: string, now: number): Promise<VerifyResult>;
+  /** Public parts only (kty, crv, x, kid, alg, use), for /.well-known/jwks.json. */
+  jwks(): { keys: JWK[] };
+}
+
+interface LoadedKey {
+  kid: string;
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+/**
+ * Reads JWT_SIGNING_KEYS (a JSON array of private Ed25519 JWKs, each with a kid): the first signs,
+ * all verify, so a key can be rotated by prepending the new one and dropping the old one after the
+ * longest access-token lifetime. Imports every key here, once per isolate.
+ *
+ * Error messages name the variable and the position of the bad entry, never its content.
+ */
+export async function loadJwtKeys(opts: {
+  signingKeysJson: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}): Promise<JwtKeys> {
+  const { issuer, audience, ttlSeconds } = opts;
+  if (!issuer || !audience) throw new Error("JWT issuer and audience must not be empty");
+  if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
+    throw new Error("JWT access-token ttlSeconds must be a positive integer");
+  }
+  const keys = await importSigningKeys(opts.signingKeysJson);
+  const signer = keys[0];
+  if (!signer) throw new Error("JWT_SIGNING_KEYS must be a non-empty JSON array of private JWKs");
+  const byKid = new Map(keys.map((key) => [key.kid, key]));
+
+  return {
+    async sign(subject, now) {
+      const iat = Math.floor(now);
+      const claims: AccessClaims = {
+        iss: issuer,
+        aud: audience,
+        sub: subject.sub,
+        sid: subject.sid,
+        email: subject.email,
+        roles: [...subject.roles],
+        iat,
+        exp: iat + ttlSeconds,
+        jti: randomId(),
+      };
+      const token = await new SignJWT({ ...claims })
+        .setProtectedHeader({ alg: ALG, typ: TYP, kid: signer.kid })
+        .sign(signer.privateKey);
+      return { token, expiresIn: ttlSeconds, claims };
+    },
+
+    async verify(token, now) {
+      if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+        return { ok: false, reason: "malformed" };
+      }
+      try {
+        const { payload } = await jwtVerify(token, (header) => selectVerifyKey(byKid, header), {
+          algorithms: [ALG],
+          typ: TYP,
+          issuer,
+          audience,
+          currentDate: new Date(now * 1000),
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          // Also refuses an iat in the future, and tokens older than the current TTL allows.
+          maxTokenAge: ttlSeconds,
+          requiredClaims: ["exp", "iat", "sub", "sid", "jti"],
+        });
+        const claims = readAccessClaims(payload);
+        return claims ? { ok: true, claims } : { ok: false, reason: "invalid_claims" };
+      } catch (error) {
+        return { ok: false, reason: describeFailure(error) };
+      }
+    },
+
+    jwks() {
+      return { keys: keys.map((key) => ({ ...key.publicJwk })) };
+    },
+  };
+}
+
+/** A new private Ed25519 JWK (kid, alg "EdDSA", use "sig"), e.g. for the dev start script. */
+export async function generateSigningKeyJwk(kid?: string): Promise<JWK> {
+  const { privateKey } = await generateKeyPair("Ed25519", { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: kid ?? randomId(), alg: ALG, use: "sig" };
+}
+
+class UnknownKidError extends Error {}
+
+function selectVerifyKey(byKid: Map<string, LoadedKey>, header: { kid?: string }): CryptoKey {
+  const key = typeof header.kid === "string" ? byKid.get(header.kid) : undefined;
+  if (!key) throw new UnknownKidError("unknown kid");
+  return key.publicKey;
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof UnknownKidError) return "unknown_kid";
+  if (error instanceof errors.JWTExpired) return "expired";
+  if (error instanceof errors.JWTClaimValidationFailed) return `invalid_claim:${error.claim}`;
+  if (error instanceof errors.JOSEAlgNotAllowed) return "alg_not_allowed";
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "bad_signature";
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return "malformed";
+  return "invalid";
+}
+
+function readAccessClaims(payload: JWTPayload): AccessClaims | null {
+  const { sub, sid, email, roles, jti, iat, exp, iss, aud } = payload;
+  if (!isNonEmptyString(sub) || !isNonEmptyString(sid) || !isNonEmptyString(jti)) return null;
+  if (typeof email !== "string" || typeof iss !== "string" || typeof aud !== "string") return null;
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === "string")) return null;
+  if (typeof iat !== "number" || typeof exp !== "number") return null;
+  return { sub, sid, email, roles: [...(roles as string[])], jti, iat, exp, iss, aud };
+}
+
+async function importSigningKeys(json: string): Promise<LoadedKey[]> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    // The SyntaxError text quotes the input, which is key material: do not pass it on.
+    throw new Error("JWT_SIGNING_KEYS is not valid JSON");
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    throw new Error("JWT_SIGNING_KEYS must be a non-empty JSON array of private JWKs");
+  }
+  const keys: LoadedKey[] = [];
+  for (const [index, entry] of parsed.entries()) {
+    const key = await importSigningKey(entry, index);
+    if (keys.some((existing) => existing.kid === key.kid)) {
+      throw new Error(`JWT_SIGNING_KEYS[${index}] repeats the kid of an earlier key`);
+    }
+    keys.push(key);
+  }
+  return keys;
+}
+
+async function importSigningKey(entry: unknown, index: number): Promise<LoadedKey> {
+  const where = `JWT_SIGNING_KEYS[${index}]`;
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+    throw new Error(`${where} is not a JWK object`);
+  }
+  const jwk = entry as Record<string, unknown>;
+  const { kty, crv, x, d, kid, alg, use } = jwk;
+  if (kty !== "OKP" || crv !== "Ed25519") throw new Error(`${where} must be an OKP key with crv "Ed25519"`);
+  if (!isNonEmptyString(kid)) throw new Error(`${where} has no kid`);
+  if (!isNonEmptyString(x) || !isNonEmptyString(d)) {
+    throw new Error(`${where} must be a private key (both "x" and "d")`);
+  }
+  if (alg !== undefined && alg !== ALG) throw new Error(`${where} has alg other than "EdDSA"`);
+  if (use !== undefined && use !== "sig") throw new Error(`${where} has use other than "sig"`);
+
+  const publicJwk: JWK = { kty: "OKP", crv: "Ed25519", x, kid, alg: ALG, use: "sig" };
+  let privateKey: CryptoKey;
+  let publicKey: CryptoKey;
+  try {
+    privateKey = (await importJWK({ kty: "OKP", crv: "Ed25519", x, d }, ALG)) as CryptoKey;
+    publicKey = (await importJWK({ kty: "OKP", crv: "Ed25519", x }, ALG)) as CryptoKey;
+  } catch {
+    // The underlying error may echo key bytes: keep only our own message.
+    throw new Error(`${where} could not be imported as an Ed25519 key`);
+  }
+  await assertKeyPairMatches(privateKey, publicKey, where);
+  return { kid, privateKey, publicKey, publicJwk };
+}
+
+// Web Crypto does not promise to check that "x" belongs to "d"; a mismatch would publish a JWKS
+// that cannot verify our own tokens, so prove the pair once at load.
+async function assertKeyPairMatches(privateKey: CryptoKey, publicKey: CryptoKey, where: string) {
+  const probe = new TextEncoder().encode("edge-auth key check");
+  let matches = false;
+  try {
+    const signature = await crypto.subtle.sign("Ed25519", privateKey, probe);
+    matches = await crypto.subtle.verify("Ed25519", publicKey, signature, probe);
+  } catch {
+    matches = false;
+  }
+  if (!matches) throw new Error(`${where}: "x" is not the public key of "d"`);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}

@@ -1,0 +1,158 @@
+import { decodeBase64Url, encodeBase64Url, encodeUtf8, timingSafeEqual } from "./encoding.ts";
+
+/**
+ * Production Workers refuse PBKDF2 above 100,000 iterations (local workerd does not), so a higher
+ * count would pass every local test and then fail every login in production.
+ */
+export const PBKDF2_MAX_ITERATIONS = 100_000;
+export const PBKDF2_MIN_ITERATIONS = 10_000;
+export const PBKDF2_DEFAULT_ITERATIONS = 100_000;
+
+const SCHEME = "pbkdf2-sha512";
+const SALT_BYTES = 16;
+const HASH_BYTES = 64;
+const PEPPER_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+// $pbkdf2-sha512$i=<iterations>,p=<pepperId>$<salt>$<hash>
+const STORED_PATTERN =
+  /^\$pbkdf2-sha512\$i=([1-9][0-9]{0,6}),p=([A-Za-z0-9_.-]{1,64})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
+
+export interface PasswordHasher {
+  /** Returns the self-describing stored string for a new password. */
+  hash(password: string): Promise<string>;
+  /**
+   * Never throws. `needsRehash` is only ever true together with `ok` (the stored hash used other
+   * parameters than the current ones), so a caller cannot be tricked into storing an unverified
+   * password by acting on it alone.
+   */
+  verify(password: string, stored: string): Promise<{ ok: boolean; needsRehash: boolean }>;
+  /** One full derivation whose result is thrown away: call it when the account does not exist. */
+  burn(password: string): Promise<void>;
+}
+
+export interface ParsedPasswordHash {
+  iterations: number;
+  pepperId: string;
+  salt: Uint8Array;
+  hash: Uint8Array;
+}
+
+/**
+ * Passwords are first keyed with HMAC-SHA-256 under a secret pepper (kept in Worker secrets, not
+ * the database), and that MAC is what PBKDF2 stretches: a stolen database alone cannot be cracked.
+ *
+ * Rotating the pepper would need the old pepper kept alongside the new one; this hasher only knows
+ * the current pepper, so a hash made under another pepper id fails to verify (the user resets).
+ *
+ * Imports the pepper key once: call once per isolate.
+ */
+export async function createPasswordHasher(opts: {
+  pepper: string;
+  pepperId: string;
+  iterations?: number;
+}): Promise<PasswordHasher> {
+  const iterations = opts.iterations ?? PBKDF2_DEFAULT_ITERATIONS;
+  assertIterations(iterations);
+  if (opts.pepper.length === 0) throw new Error("password pepper must not be empty");
+  if (!PEPPER_ID_PATTERN.test(opts.pepperId)) {
+    throw new Error("password pepper id must be 1-64 characters of A-Z a-z 0-9 _ . -");
+  }
+  const pepperKey = await importPepperKey(opts.pepper);
+  const pepperId = opts.pepperId;
+
+  return {
+    async hash(password) {
+      const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
+      const derived = await deriveHash(pepperKey, password, salt, iterations);
+      return formatPasswordHash({ iterations, pepperId, salt, hash: derived });
+    },
+
+    async verify(password, stored) {
+      try {
+        const parsed = parsePasswordHash(stored);
+        if (!parsed || parsed.pepperId !== pepperId) {
+          // Still pay for one derivation so an unusable stored hash answers as slowly as a real one.
+          await burnDerivation(pepperKey, password, iterations);
+          return { ok: false, needsRehash: false };
+        }
+        const derived = await deriveHash(pepperKey, password, parsed.salt, parsed.iterations);
+        const ok = timingSafeEqual(derived, parsed.hash);
+        return { ok, needsRehash: ok && parsed.iterations !== iterations };
+      } catch {
+        return { ok: false, needsRehash: false };
+      }
+    },
+
+    async burn(password) {
+      await burnDerivation(pepperKey, password, iterations);
+    },
+  };
+}
+
+/** Returns null for anything that is not exactly a hash this module could have written. */
+export function parsePasswordHash(stored: string): ParsedPasswordHash | null {
+  if (typeof stored !== "string") return null;
+  const match = STORED_PATTERN.exec(stored);
+  if (!match) return null;
+  const [, iterationsText, pepperId, saltText, hashText] = match;
+  if (!iterationsText || !pepperId || !saltText || !hashText) return null;
+  const iterations = Number(iterationsText);
+  // Refusing counts above the maximum also keeps a planted hash from costing more CPU than allowed.
+  if (iterations < PBKDF2_MIN_ITERATIONS || iterations > PBKDF2_MAX_ITERATIONS) return null;
+  const salt = tryDecodeBase64Url(saltText);
+  const hash = tryDecodeBase64Url(hashText);
+  if (!salt || salt.byteLength !== SALT_BYTES || !hash || hash.byteLength !== HASH_BYTES) return null;
+  return { iterations, pepperId, salt, hash };
+}
+
+function formatPasswordHash(parsed: ParsedPasswordHash): string {
+  const params = `i=${parsed.iterations},p=${parsed.pepperId}`;
+  return `$${SCHEME}$${params}$${encodeBase64Url(parsed.salt)}$${encodeBase64Url(parsed.hash)}`;
+}
+
+function assertIterations(iterations: number): void {
+  if (
+    !Number.isSafeInteger(iterations) ||
+    iterations < PBKDF2_MIN_ITERATIONS ||
+    iterations > PBKDF2_MAX_ITERATIONS
+  ) {
+    throw new Error(
+      `PBKDF2 iterations must be an integer from ${PBKDF2_MIN_ITERATIONS} to ${PBKDF2_MAX_ITERATIONS} (production Workers refuse more)`,
+    );
+  }
+}
+
+function importPepperKey(pepper: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", encodeUtf8(pepper), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+}
+
+async function deriveHash(
+  pepperKey: CryptoKey,
+  password: string,
+  salt: Uint8Array,
+  iterations: number,
+): Promise<Uint8Array> {
+  // NFC so the same password typed with composed or decomposed accents (é vs e + U+0301) matches.
+  const peppered = await crypto.subtle.sign("HMAC", pepperKey, encodeUtf8(password.normalize("NFC")));
+  const baseKey = await crypto.subtle.importKey("raw", peppered, "PBKDF2", false, ["deriveBits"]);
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-512", salt, iterations },
+    baseKey,
+    HASH_BYTES * 8,
+  );
+  return new Uint8Array(bits);
+}
+
+async function burnDerivation(pepperKey: CryptoKey, password: string, iterations: number): Promise<void> {
+  const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
+  await deriveHash(pepperKey, password, salt, iterations);
+}
+
+function tryDecodeBase64Url(text: string): Uint8Array | null {
+  try {
+    return decodeBase64Url(text);
+  } catch {
+    return null;
+  }
+}
