@@ -1,0 +1,32 @@
+import type { Locale, RenderedMail } from "../src/mail/types.ts";
+import { renderAlreadyRegistered, type AlreadyRegisteredData } from "./already-registered.tsx";
+import { renderConfirmEmail, type ConfirmEmailData } from "./confirm-email.tsx";
+import { renderPasswordChanged, type PasswordChangedData } from "./password-changed.tsx";
+import { renderResetPassword, type ResetPasswordData } from "./reset-password.tsx";
+
+export { LOCALES, resolveLocale } from "./i18n.ts";
+export type { AlreadyRegisteredData, ConfirmEmailData, PasswordChangedData, ResetPasswordData };
+
+export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed";
+
+export interface TemplateData {
+  "confirm-email": ConfirmEmailData;
+  "already-registered": AlreadyRegisteredData;
+  "reset-password": ResetPasswordData;
+  "password-changed": PasswordChangedData;
+}
+
+const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) => RenderedMail } = {
+  "confirm-email": renderConfirmEmail,
+  "already-registered": renderAlreadyRegistered,
+  "reset-password": renderResetPassword,
+  "password-changed": renderPasswordChanged,
+};
+
+/**
+ * Renders one template. Synchronous: templates are pure functions of their data and use no async
+ * components, so there is nothing to await (renderDocument throws if one ever appears).
+ */
+export function renderEmail<T extends TemplateName>(template: T, data: TemplateData[T], locale: Locale): RenderedMail {
+  return renderers[template](data, locale);
+}

@@ -1,0 +1,69 @@
+import { Resend, type ErrorResponse } from "resend";
+import type { Mailer, OutgoingMail, SendResult } from "./types.ts";
+
+const DEFAULT_BASE_URL = "https://api.resend.com";
+
+/**
+ * A Mailer that sends through the Resend SDK. The API address is always handed to the SDK's
+ * constructor: its fallback is process.env.RESEND_BASE_URL, which is empty inside the Worker.
+ */
+export function createResendMailer(opts: { apiKey: string; baseUrl?: string }): Mailer {
+  const client = new Resend(opts.apiKey, { baseUrl: trimTrailingSlashes(opts.baseUrl ?? DEFAULT_BASE_URL) });
+  return {
+    kind: "resend",
+    async send(mail: OutgoingMail): Promise<SendResult> {
+      try {
+        const { data, error, headers } = await client.emails.send(
+          { from: mail.from, to: mail.to, subject: mail.subject, html: mail.html, text: mail.text },
+          // The outbox row id makes a retry after a lost answer a no-op at Resend, not a second mail.
+          { idempotencyKey: mail.id },
+        );
+        if (error) return classifyFailure(error, headers);
+        return { ok: true, providerId: data?.id ?? null };
+      } catch {
+        // The SDK reports failures as values; this only catches its bugs. Nothing of the mail is kept.
+        return { ok: false, retryable: true, reason: "resend sdk_error" };
+      }
+    },
+  };
+}
+
+// The SDK appends paths ("/emails") to the base URL as plain strings.
+function trimTrailingSlashes(url: string): string {
+  return url.replace(/\/+$/, "");
+}
+
+/**
+ * Network errors, 408, 409 concurrent_idempotent_requests, 429 and 5xx are worth retrying; any
+ * other 4xx will fail the same way again. The reason holds status and error name only, never
+ * Resend's message, which can echo the recipient's address.
+ */
+export function classifyFailure(error: ErrorResponse, headers: Record<string, string> | null): SendResult {
+  const status = typeof error.statusCode === "number" ? error.statusCode : null;
+  const name = sanitizeName(error.name);
+  if (status === null) {
+    // headers is null only when no HTTP answer arrived at all.
+    return { ok: false, retryable: true, reason: headers === null ? "resend network_error" : `resend ${name}` };
+  }
+  const retryable =
+    status === 408 || status === 429 || status >= 500 || (status === 409 && name === "concurrent_idempotent_requests");
+  const reason = `resend ${status} ${name}`;
+  if (!retryable) return { ok: false, retryable: false, reason };
+  const retryAfterSeconds = parseRetryAfter(headers?.["retry-after"]);
+  return retryAfterSeconds === null ? { ok: false, retryable, reason } : { ok: false, retryable, reason, retryAfterSeconds };
+}
+
+function sanitizeName(name: unknown): string {
+  return typeof name === "string" && /^[a-z_]{1,64}$/.test(name) ? name : "unknown_error";
+}
+
+/** Retry-After as delay-seconds or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | null {
+  if (value === undefined) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // Date.parse also reads "-5" or "2026" as dates; an HTTP date always spells out its month.
+  if (!/[a-z]{3}/i.test(trimmed)) return null;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}

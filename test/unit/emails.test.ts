@@ -1,0 +1,180 @@
+import { describe, expect, it } from "vitest";
+import { LOCALES, renderEmail, resolveLocale, type TemplateData, type TemplateName } from "../../emails/index.ts";
+import type { Locale } from "../../src/mail/types.ts";
+
+const appName = "Acme Notes";
+
+const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] } } = {
+  "confirm-email": {
+    data: { appName, name: "Ana", link: "https://app.test/confirm#token=c0nf1rm", expiresInHours: 24 },
+    links: ["https://app.test/confirm#token=c0nf1rm"],
+  },
+  "already-registered": {
+    data: { appName, name: "Ana", loginUrl: "https://app.test/login", resetUrl: "https://app.test/forgot" },
+    links: ["https://app.test/login", "https://app.test/forgot"],
+  },
+  "reset-password": {
+    data: { appName, name: "Ana", link: "https://app.test/reset#token=r3s3t", expiresInMinutes: 30 },
+    links: ["https://app.test/reset#token=r3s3t"],
+  },
+  "password-changed": {
+    data: {
+      appName,
+      name: "Ana",
+      when: "2026-03-05T14:07:09.000Z",
+      ip: "203.0.113.9",
+      userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+      resetUrl: "https://app.test/forgot",
+    },
+    links: ["https://app.test/forgot"],
+  },
+};
+
+const templates = Object.keys(samples) as TemplateName[];
+
+function render<T extends TemplateName>(template: T, locale: Locale, overrides: Partial<TemplateData[T]> = {}) {
+  return renderEmail(template, { ...samples[template].data, ...overrides }, locale);
+}
+
+const cases = templates.flatMap((template) => LOCALES.map((locale) => ({ template, locale })));
+
+describe.each(cases)("$template in $locale", ({ template, locale }) => {
+  const mail = render(template, locale);
+
+  it("names the app in the subject, the HTML and the text", () => {
+    expect(mail.subject).toContain(appName);
+    expect(mail.html).toContain(appName);
+    expect(mail.text).toContain(appName);
+  });
+
+  it("greets the user by name in both parts", () => {
+    expect(mail.html).toContain("Ana");
+    expect(mail.text).toContain("Ana");
+  });
+
+  it("carries every link as a clickable href and as plain text", () => {
+    for (const link of samples[template].links) {
+      expect(mail.html).toContain(`href="${link}"`);
+      expect(mail.text).toContain(link);
+    }
+  });
+
+  it("is a whole HTML document in the mail's language", () => {
+    expect(mail.html.startsWith("<!doctype html><html")).toBe(true);
+    expect(mail.html).toContain(`lang="${locale}"`);
+    expect(mail.html).toContain(`<title>${mail.subject}</title>`);
+  });
+
+  it("has a plain-text part without markup", () => {
+    expect(mail.text).not.toMatch(/<[a-z/!]/i);
+  });
+});
+
+describe.each(templates)("%s translations", (template) => {
+  const [en, es, pt] = LOCALES.map((locale) => render(template, locale));
+
+  it("differs between English, Spanish and Portuguese in subject and body", () => {
+    const subjects = new Set([en?.subject, es?.subject, pt?.subject]);
+    const texts = new Set([en?.text, es?.text, pt?.text]);
+    expect(subjects.size).toBe(3);
+    expect(texts.size).toBe(3);
+  });
+
+  it("falls back to a greeting without a name when the name is null or blank", () => {
+    for (const name of [null, "   "]) {
+      expect(render(template, "en", { name }).text.startsWith("Hi,\n")).toBe(true);
+      expect(render(template, "es", { name }).text.startsWith("Hola:\n")).toBe(true);
+      expect(render(template, "pt-BR", { name }).text.startsWith("Olá,\n")).toBe(true);
+    }
+  });
+
+  it("escapes HTML metacharacters in the user's name", () => {
+    const mail = render(template, "en", { name: `<script>alert("x")</script>` });
+    expect(mail.html).not.toContain("<script>");
+    expect(mail.html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    expect(mail.text).toContain(`Hi <script>alert("x")</script>,`);
+  });
+
+  it("escapes HTML metacharacters in the app name", () => {
+    const mail = render(template, "en", { appName: `Tom & <Jerry>` });
+    expect(mail.html).not.toContain("<Jerry>");
+    expect(mail.html).toContain("Tom &amp; &lt;Jerry&gt;");
+  });
+});
+
+describe("durations", () => {
+  it.each([
+    ["en", 24, "24 hours"],
+    ["en", 1, "1 hour"],
+    ["es", 24, "24 horas"],
+    ["pt-BR", 1, "1 hora"],
+  ] as const)("confirm-email in %s says %i hours as %j", (locale, expiresInHours, expected) => {
+    expect(render("confirm-email", locale, { expiresInHours }).text).toContain(expected);
+  });
+
+  it.each([
+    ["en", 30, "30 minutes"],
+    ["es", 30, "30 minutos"],
+    ["pt-BR", 1, "1 minuto"],
+  ] as const)("reset-password in %s says %i minutes as %j", (locale, expiresInMinutes, expected) => {
+    expect(render("reset-password", locale, { expiresInMinutes }).text).toContain(expected);
+  });
+});
+
+describe("password-changed details", () => {
+  it("states when, from which IP and which device", () => {
+    const mail = render("password-changed", "en");
+    expect(mail.text).toContain("March 5, 2026");
+    expect(mail.text).toContain("203.0.113.9");
+    expect(mail.text).toContain("Firefox/140.0");
+  });
+
+  it("leaves out IP and device lines when they are unknown", () => {
+    const mail = render("password-changed", "en", { ip: null, userAgent: null });
+    expect(mail.text).not.toContain("IP address");
+    expect(mail.text).not.toContain("Device");
+  });
+
+  it("shortens a long user agent and escapes its markup", () => {
+    const mail = render("password-changed", "en", { userAgent: `<img src=x>${"A".repeat(500)}` });
+    expect(mail.html).not.toContain("<img");
+    expect(mail.text).not.toContain("A".repeat(200));
+  });
+
+  it("shows the raw value when the time does not parse", () => {
+    expect(render("password-changed", "en", { when: "yesterday" }).text).toContain("yesterday");
+  });
+});
+
+describe("resolveLocale", () => {
+  it.each([
+    [undefined, undefined, "en"],
+    [null, null, "en"],
+    ["pt-BR", null, "pt-BR"],
+    ["pt-br", null, "pt-BR"],
+    ["pt", null, "pt-BR"],
+    ["pt-PT", null, "en"],
+    ["es", null, "es"],
+    ["es-MX", null, "es"],
+    ["es-419", null, "es"],
+    ["en-GB", null, "en"],
+    ["fr", null, "en"],
+    ["", "es-ES,es;q=0.9", "es"],
+    ["de", "pt-BR,pt;q=0.9", "pt-BR"],
+    ["es", "pt-BR", "es"],
+    [null, "fr-FR,fr;q=0.9,es;q=0.8,en;q=0.7", "es"],
+    [null, "en;q=0.5,pt-BR;q=0.8", "pt-BR"],
+    [null, "es;q=0, en;q=0.1", "en"],
+    [null, "es;q=0", "en"],
+    [null, "es;q=abc,pt-br;q=0.3", "pt-BR"],
+    [null, "*", "en"],
+    [null, "  ES-ar ; q=1 ", "es"],
+    [null, "garbage,,;;", "en"],
+  ])("(%j, %j) → %s", (requested, acceptLanguage, expected) => {
+    expect(resolveLocale(requested, acceptLanguage)).toBe(expected);
+  });
+
+  it("lists the supported locales", () => {
+    expect(LOCALES).toEqual(["en", "es", "pt-BR"]);
+  });
+});
