@@ -1,0 +1,359 @@
+/// <reference types="node" />
+// Conformance of the local libSQL server (tools/libsql-server) against the real @libsql/client/web and drizzle.
+import { createClient, LibsqlError, type Client } from "@libsql/client/web";
+import { eq, sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/libsql/web";
+import { migrate } from "drizzle-orm/libsql/migrator";
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLibsqlServer, type LibsqlServer } from "../../tools/libsql-server/server.ts";
+
+let server: LibsqlServer;
+let dbCounter = 0;
+const clients: Client[] = [];
+
+function client(url: string, extra: { intMode?: "bigint" | "number"; authToken?: string } = {}): Client {
+  const c = createClient({ url, ...extra });
+  clients.push(c);
+  return c;
+}
+/** A client on a fresh named database. */
+function freshClient(extra: { intMode?: "bigint" | "number" } = {}): Client {
+  return client(server.urlFor(`t${++dbCounter}`), extra);
+}
+
+async function post(base: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(new URL("v2/pipeline", base), {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  server = await startLibsqlServer({ host: "127.0.0.1", port: 0 });
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await server.close();
+});
+
+describe("statements", () => {
+  it("binds positional and named arguments", async () => {
+    const c = freshClient();
+    const pos = await c.execute({ sql: "SELECT ? AS a, ?2 AS b", args: ["x", 7] });
+    expect(pos.rows[0]).toMatchObject({ a: "x", b: 7 });
+    const named = await c.execute({ sql: "SELECT :a AS a, @b AS b, $c AS c", args: { a: 1, b: "two", c: null } });
+    expect([named.rows[0]!.a, named.rows[0]!.b, named.rows[0]!.c]).toEqual([1, "two", null]);
+    const prefixed = await c.execute({ sql: "SELECT :a AS a", args: { ":a": "p" } });
+    expect(prefixed.rows[0]!.a).toBe("p");
+  });
+
+  it("reports rowsAffected and lastInsertRowid, also for RETURNING", async () => {
+    const c = freshClient();
+    await c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    const ins = await c.execute({ sql: "INSERT INTO t (v) VALUES (?), (?), (?) RETURNING id", args: ["a", "b", "c"] });
+    expect(ins.rows.map((r) => r.id)).toEqual([1, 2, 3]);
+    expect(ins.rowsAffected).toBe(3);
+    expect(ins.lastInsertRowid).toBe(3n);
+    const upd = await c.execute("UPDATE t SET v = 'z' WHERE id >= 2 RETURNING id");
+    expect([upd.rowsAffected, upd.rows.length]).toEqual([2, 2]);
+    const plain = await c.execute("DELETE FROM t WHERE id = 1");
+    expect(plain.rowsAffected).toBe(1);
+    const sel = await c.execute("SELECT * FROM t");
+    expect([sel.rowsAffected, sel.rows.length, sel.columns]).toEqual([0, 2, ["id", "v"]]);
+    expect(sel.columnTypes).toEqual(["INTEGER", "TEXT"]);
+    const none = await c.execute("UPDATE t SET v = 'q' WHERE id = 99 RETURNING id");
+    expect([none.rowsAffected, none.rows.length]).toEqual([0, 0]);
+  });
+
+  it("maps SQLite errors to base codes", async () => {
+    const c = freshClient();
+    await c.execute("CREATE TABLE u (email TEXT UNIQUE)");
+    await c.execute("INSERT INTO u VALUES ('a@x')");
+    const dup = await c.execute("INSERT INTO u VALUES ('a@x')").catch((e: unknown) => e);
+    expect(dup).toBeInstanceOf(LibsqlError);
+    expect((dup as LibsqlError).code).toBe("SQLITE_CONSTRAINT");
+    expect((dup as LibsqlError).message).toContain("UNIQUE constraint failed: u.email");
+    const syntax = await c.execute("SELEC 1").catch((e: unknown) => e);
+    expect((syntax as LibsqlError).code).toBe("SQLITE_ERROR");
+  });
+
+  it("round-trips big integers, floats, blobs, nulls and unicode text", async () => {
+    const c = freshClient({ intMode: "bigint" });
+    await c.execute("CREATE TABLE v (i INTEGER, r REAL, b BLOB, n TEXT, s TEXT)");
+    const big = 2n ** 62n + 1n;
+    const text = "héllo 🔐 日本語 — ünïcode ✓";
+    await c.execute({ sql: "INSERT INTO v VALUES (?, ?, ?, ?, ?)", args: [big, 2.0, new Uint8Array([0, 255, 7]), null, text] });
+    const row = (await c.execute("SELECT i, r, b, n, s, typeof(r) AS tr, -9223372036854775808 AS minint FROM v")).rows[0]!;
+    expect(row.i).toBe(big);
+    expect(row.r).toBe(2);
+    expect(typeof row.r).toBe("number"); // a REAL 2.0 must not come back as the integer 2n
+    expect(row.tr).toBe("real");
+    expect(new Uint8Array(row.b as ArrayBuffer)).toEqual(new Uint8Array([0, 255, 7]));
+    expect(row.n).toBeNull();
+    expect(row.s).toBe(text);
+    expect(row.minint).toBe(-(2n ** 63n));
+  });
+});
+
+describe("batches and transactions", () => {
+  it("commits a batch, and rolls it back entirely when a statement fails", async () => {
+    const c = freshClient();
+    await c.execute("CREATE TABLE t (v TEXT UNIQUE)");
+    const ok = await c.batch(["INSERT INTO t VALUES ('a')", { sql: "INSERT INTO t VALUES (?)", args: ["b"] }], "write");
+    expect(ok.map((r) => r.rowsAffected)).toEqual([1, 1]);
+    const err = await c.batch(["INSERT INTO t VALUES ('c')", "INSERT INTO t VALUES ('a')"], "write").catch((e: unknown) => e);
+    expect((err as LibsqlError).code).toBe("SQLITE_CONSTRAINT");
+    const rows = await c.execute("SELECT v FROM t ORDER BY v");
+    expect(rows.rows.map((r) => r.v)).toEqual(["a", "b"]);
+  });
+
+  it("commits and rolls back interactive transactions", async () => {
+    const c = freshClient();
+    await c.execute("CREATE TABLE t (v TEXT)");
+    const tx = await c.transaction("write");
+    await tx.execute("INSERT INTO t VALUES ('kept')");
+    expect((await tx.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(1);
+    await tx.commit();
+    const tx2 = await c.transaction("write");
+    await tx2.execute("INSERT INTO t VALUES ('dropped')");
+    await tx2.rollback();
+    expect((await c.execute("SELECT v FROM t")).rows.map((r) => r.v)).toEqual(["kept"]);
+  });
+
+  it("runs client.migrate()", async () => {
+    const c = freshClient();
+    await c.migrate(["CREATE TABLE a (id INTEGER PRIMARY KEY)", "CREATE TABLE b (a_id INTEGER REFERENCES a(id))"]);
+    const tables = await c.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    expect(tables.rows.map((r) => r.name)).toEqual(["a", "b"]);
+  });
+
+  it("lets reads proceed while another stream holds an uncommitted write", async () => {
+    const c = freshClient();
+    await c.execute("CREATE TABLE t (v TEXT)");
+    const tx = await c.transaction("write");
+    await tx.execute("INSERT INTO t VALUES ('pending')");
+    const started = Date.now();
+    expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await tx.commit();
+    expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(1);
+  });
+
+  it("serialises concurrent read-modify-write transactions", async () => {
+    const c = freshClient();
+    await c.execute("CREATE TABLE counter (n INTEGER)");
+    await c.execute("INSERT INTO counter VALUES (0)");
+    const increment = async (mode: "write" | "deferred") => {
+      const tx = await c.transaction(mode);
+      const n = (await tx.execute("SELECT n FROM counter")).rows[0]!.n as number;
+      await sleep(20);
+      await tx.execute({ sql: "UPDATE counter SET n = ?", args: [n + 1] });
+      await tx.commit();
+    };
+    await Promise.all([increment("write"), increment("write"), increment("write"), increment("deferred"), increment("deferred")]);
+    expect((await c.execute("SELECT n FROM counter")).rows[0]!.n).toBe(5);
+  });
+});
+
+describe("drizzle", () => {
+  const users = sqliteTable("users", {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    email: text("email").notNull().unique(),
+    name: text("name"),
+  });
+
+  it("inserts, selects, updates, batches and runs transactions", async () => {
+    const db = drizzle(freshClient());
+    await db.run(sql`CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL UNIQUE, name TEXT)`);
+    const [ann] = await db.insert(users).values({ email: "ann@x", name: "Ann" }).returning();
+    expect(ann).toEqual({ id: 1, email: "ann@x", name: "Ann" });
+    await db.update(users).set({ name: "Annie" }).where(eq(users.id, 1));
+    expect(await db.select().from(users).where(eq(users.email, "ann@x"))).toEqual([{ id: 1, email: "ann@x", name: "Annie" }]);
+
+    const [inserted, all] = await db.batch([db.insert(users).values({ email: "bob@x" }).returning({ id: users.id }), db.select().from(users)]);
+    expect(inserted).toEqual([{ id: 2 }]);
+    expect(all.map((u) => u.email)).toEqual(["ann@x", "bob@x"]);
+
+    await db.transaction(async (tx) => {
+      await tx.insert(users).values({ email: "cy@x" });
+    });
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.insert(users).values({ email: "dee@x" });
+        tx.rollback();
+      }),
+    ).rejects.toThrow();
+    await expect(db.insert(users).values({ email: "ann@x" })).rejects.toThrow();
+    const emails = (await db.select({ email: users.email }).from(users)).map((u) => u.email);
+    expect(emails).toEqual(["ann@x", "bob@x", "cy@x"]);
+  });
+});
+
+describe("streams", () => {
+  it("rolls back and releases an abandoned transaction after the idle timeout", async () => {
+    const short = await startLibsqlServer({ host: "127.0.0.1", port: 0, streamIdleMs: 300 });
+    try {
+      const c = client(short.urlFor("idle"));
+      await c.execute("CREATE TABLE t (v TEXT)");
+      const abandoned = await c.transaction("write");
+      await abandoned.execute("INSERT INTO t VALUES ('abandoned')");
+      const started = Date.now();
+      await c.execute("INSERT INTO t VALUES ('next')"); // waits for the expiry instead of failing
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+      expect((await c.execute("SELECT v FROM t")).rows.map((r) => r.v)).toEqual(["next"]);
+      await expect(abandoned.execute("SELECT 1")).rejects.toThrow(/expired/);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it("rotates batons and refuses stale or unknown ones", async () => {
+    const base = server.urlFor("batons");
+    const first = await post(base, { baton: null, requests: [{ type: "execute", stmt: { sql: "BEGIN" } }] });
+    expect(first.status).toBe(200);
+    const baton = first.body.baton as string;
+    const second = await post(base, { baton, requests: [{ type: "get_autocommit" }] });
+    expect(second.body.results[0].response.is_autocommit).toBe(false);
+    expect(second.body.baton).not.toBe(baton);
+    const stale = await post(base, { baton, requests: [] });
+    expect([stale.status, stale.body.code]).toEqual([400, "STREAM_EXPIRED"]);
+    const closed = await post(base, { baton: second.body.baton, requests: [{ type: "execute", stmt: { sql: "ROLLBACK" } }, { type: "close" }] });
+    expect(closed.body.baton).toBeNull();
+    expect((await post(base, { baton: second.body.baton, requests: [] })).status).toBe(400);
+  });
+
+  it("evaluates batch conditions and keeps going after a failed step", async () => {
+    const stmt = (s: string) => ({ sql: s, args: [], named_args: [], want_rows: true });
+    const res = await post(server.urlFor("conds"), {
+      requests: [
+        {
+          type: "batch",
+          batch: {
+            steps: [
+              { stmt: stmt("SELECT 1") },
+              { stmt: stmt("SELECT * FROM missing") },
+              { stmt: stmt("SELECT 2"), condition: { type: "error", step: 1 } },
+              { stmt: stmt("SELECT 3"), condition: { type: "ok", step: 1 } },
+              { stmt: stmt("SELECT 4"), condition: { type: "and", conds: [{ type: "ok", step: 0 }, { type: "not", cond: { type: "ok", step: 1 } }] } },
+              { stmt: stmt("SELECT 5"), condition: { type: "or", conds: [{ type: "ok", step: 3 }, { type: "is_autocommit" }] } },
+            ],
+          },
+        },
+        { type: "close" },
+      ],
+    });
+    const { step_results, step_errors } = res.body.results[0].response.result;
+    expect(step_results.map((r: any) => r?.rows[0][0].value ?? null)).toEqual(["1", null, "2", null, "4", "5"]);
+    expect(step_errors.map((e: any) => e?.code ?? null)).toEqual([null, "SQLITE_ERROR", null, null, null, null]);
+  });
+
+  it("supports stored SQL, describe, sequence and the v3 endpoint, and survives bad input", async () => {
+    const base = server.urlFor("proto");
+    const res = await post(base, {
+      requests: [
+        { type: "sequence", sql: "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (41);" },
+        { type: "store_sql", sql_id: 1, sql: "SELECT x + ? AS y FROM t" },
+        { type: "execute", stmt: { sql_id: 1, args: [{ type: "integer", value: "1" }] } },
+        { type: "describe", sql: "SELECT x FROM t WHERE x = :x" },
+        { type: "close_sql", sql_id: 1 },
+        { type: "execute", stmt: { sql_id: 1 } },
+        { type: "no_such_request" },
+        { type: "close" },
+      ],
+    });
+    const r = res.body.results;
+    expect(r.map((x: any) => x.type)).toEqual(["ok", "ok", "ok", "ok", "ok", "error", "error", "ok"]);
+    expect(r[2].response.result.rows).toEqual([[{ type: "integer", value: "42" }]]);
+    expect(r[3].response.result).toMatchObject({ params: [{ name: ":x" }], cols: [{ name: "x" }], is_readonly: true });
+    for (const v of ["v2", "v3"]) expect((await fetch(new URL(v, base))).status).toBe(200);
+    const v3 = await fetch(new URL("v3/pipeline", base), { method: "POST", body: JSON.stringify({ requests: [{ type: "execute", stmt: { sql: "SELECT x FROM t" } }, { type: "close" }] }) });
+    expect(((await v3.json()) as any).results[0].response.result.rows).toEqual([[{ type: "integer", value: "41" }]]);
+    const bad = await post(base, "{not json");
+    expect([bad.status, typeof bad.body.message]).toEqual([400, "string"]);
+    expect((await post(base, { requests: "nope" })).status).toBe(400);
+    expect((await client(base).execute("SELECT 1 AS one")).rows[0]!.one).toBe(1); // still serving
+  });
+});
+
+describe("server features", () => {
+  it("requires the auth token when configured", async () => {
+    const secured = await startLibsqlServer({ host: "127.0.0.1", port: 0, authToken: "s3cret" });
+    try {
+      await expect(client(secured.url).execute("SELECT 1")).rejects.toThrow();
+      await expect(client(secured.url, { authToken: "wrong" }).execute("SELECT 1")).rejects.toThrow();
+      expect((await post(secured.url, { requests: [] })).status).toBe(401);
+      const ok = await client(secured.urlFor("x"), { authToken: "s3cret" }).execute("SELECT 1 AS one");
+      expect(ok.rows[0]!.one).toBe(1);
+    } finally {
+      await secured.close();
+    }
+  });
+
+  it("counts pipelines per database in /stats", async () => {
+    const own = await startLibsqlServer({ host: "127.0.0.1", port: 0 });
+    try {
+      await client(own.url).execute("SELECT 1");
+      expect((await fetch(new URL("stats/reset", own.url), { method: "POST" })).status).toBe(200);
+      const named = client(own.urlFor("stats-a"));
+      await named.execute("SELECT 1");
+      await named.execute("SELECT 2");
+      await client(own.url).execute("SELECT 3");
+      const stats = await (await fetch(new URL("stats", own.url))).json();
+      expect(stats).toEqual({ pipelines: 3, databases: { "stats-a": 2, default: 1 } });
+      expect(own.stats()).toEqual(stats);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it("keeps named databases independent", async () => {
+    const a = client(server.urlFor("indep-a"));
+    const b = client(server.urlFor("indep-b"));
+    await a.execute("CREATE TABLE t (v TEXT)");
+    await b.execute("CREATE TABLE t (v TEXT)");
+    await a.execute("INSERT INTO t VALUES ('only in a')");
+    expect((await b.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
+    await expect(client(server.url).execute("SELECT * FROM t")).rejects.toThrow(/no such table/);
+  });
+
+  it("applies drizzle-kit migrations to new named databases, compatibly with drizzle's migrator", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "libsql-migrations-"));
+    const migrated = await startLibsqlServer({ host: "127.0.0.1", port: 0, migrationsDir: dir });
+    try {
+      const early = client(migrated.urlFor("before"));
+      expect((await early.execute("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'")).rows[0]!.n).toBe(0);
+
+      const files = {
+        "0000_first": "CREATE TABLE a (id INTEGER PRIMARY KEY);\n--> statement-breakpoint\nCREATE TABLE b (a_id INTEGER REFERENCES a(id));\n",
+        "0001_second": "ALTER TABLE a ADD COLUMN name TEXT;\n",
+      };
+      mkdirSync(join(dir, "meta"));
+      const entries = Object.keys(files).map((tag, idx) => ({ idx, version: "6", when: 1700000000000 + idx, tag, breakpoints: true }));
+      writeFileSync(join(dir, "meta", "_journal.json"), JSON.stringify({ version: "7", dialect: "sqlite", entries }));
+      for (const [tag, body] of Object.entries(files)) writeFileSync(join(dir, `${tag}.sql`), body);
+
+      const fresh = client(migrated.urlFor("after"));
+      await fresh.execute("INSERT INTO a (id, name) VALUES (1, 'x')");
+      await fresh.execute("INSERT INTO b VALUES (1)");
+      const recorded = await fresh.execute("SELECT hash, created_at FROM __drizzle_migrations ORDER BY created_at");
+      expect(recorded.rows.map((r) => [r.hash, r.created_at])).toEqual(
+        Object.entries(files).map(([, body], i) => [createHash("sha256").update(body).digest("hex"), 1700000000000 + i]),
+      );
+      await migrate(drizzle(fresh), { migrationsFolder: dir }); // nothing pending: must not re-run CREATE TABLE
+      expect((await fresh.execute("SELECT count(*) AS n FROM __drizzle_migrations")).rows[0]!.n).toBe(2);
+      await expect(early.execute("SELECT * FROM a")).rejects.toThrow(/no such table/);
+    } finally {
+      await migrated.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,270 @@
+/// <reference types="node" />
+// A local stand-in for sqld / `turso dev`: Hrana over HTTP (JSON, protocol v2/v3) on the libSQL engine.
+//
+// URLs: the default database is at `url` (http://HOST:PORT/); named databases are at
+// http://HOST:PORT/db/NAME/ — the trailing slash matters, because the client resolves "v2/pipeline"
+// relative to the URL it is given.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { LocalDatabase } from "./database.ts";
+import { isReadOnlySql, resolveSql, Stream, type StreamResult } from "./streams.ts";
+import { toHranaError } from "./values.ts";
+
+export interface LibsqlServerOptions {
+  host?: string;
+  port?: number;
+  file?: string;
+  dataDir?: string;
+  authToken?: string;
+  streamIdleMs?: number;
+  migrationsDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface Stats {
+  pipelines: number;
+  databases: Record<string, number>;
+}
+
+export interface LibsqlServer {
+  url: string;
+  port: number;
+  urlFor(name: string): string;
+  stats(): Stats;
+  close(): Promise<void>;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+type Obj = Record<string, unknown>;
+
+class HttpError extends Error {
+  status: number;
+  code: string;
+  constructor(status: number, message: string, code: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<LibsqlServer> {
+  const log = opts.log ?? (() => {});
+  const idleMs = opts.streamIdleMs ?? 10_000;
+  // Longer than a stream's idle expiry, so a writer queued behind an abandoned transaction always gets in.
+  const lockWaitMs = Math.max(5_000, idleMs + 1_000);
+  const tempDir = mkdtempSync(join(tmpdir(), "libsql-server-"));
+  const migrationsDir = opts.migrationsDir ? resolve(opts.migrationsDir) : undefined;
+  const databases = new Map<string, LocalDatabase>();
+  const batons = new Map<string, Stream>();
+  const streams = new Set<Stream>();
+  let stats: Stats = { pipelines: 0, databases: {} };
+  let nextStreamId = 1;
+  let closing = false;
+
+  const defaultPath = opts.file ? resolve(opts.file) : join(tempDir, "default.db");
+  databases.set("default", new LocalDatabase("default", defaultPath, !opts.file, migrationsDir, log));
+
+  function database(name: string): LocalDatabase {
+    let db = databases.get(name);
+    if (!db) {
+      const path = opts.dataDir ? join(resolve(opts.dataDir), `${name}.db`) : join(tempDir, `${name}.db`);
+      db = new LocalDatabase(name, path, !opts.dataDir, migrationsDir, log);
+      databases.set(name, db);
+      log(`database ${name}: opened ${opts.dataDir ? path : "(in memory)"}`);
+    }
+    return db;
+  }
+
+  function expire(stream: Stream): void {
+    if (stream.busy || stream.closed) return;
+    const rolledBack = stream.inTransaction;
+    forget(stream);
+    stream.close();
+    log(`stream ${stream.id} on ${stream.db.name} expired${rolledBack ? ", rolled back its open transaction" : ""}`);
+  }
+
+  function forget(stream: Stream): void {
+    if (stream.baton) batons.delete(stream.baton);
+    streams.delete(stream);
+  }
+
+  /** Whether the pipeline may write (or open a transaction) and so must hold the database's write lock. */
+  function needsLock(stream: Stream, requests: unknown[]): boolean {
+    const sqls = new Map(stream.sqls);
+    const mayWrite = (stmt: unknown): boolean => {
+      try {
+        return !isReadOnlySql(resolveSql(stmt as Obj, sqls));
+      } catch {
+        return false; // the request will fail on its own
+      }
+    };
+    for (const req of requests) {
+      const r = (typeof req === "object" && req !== null ? req : {}) as Obj;
+      if (r.type === "store_sql" && typeof r.sql === "string" && typeof r.sql_id === "number") sqls.set(r.sql_id, r.sql);
+      else if (r.type === "execute" && mayWrite(r.stmt)) return true;
+      else if (r.type === "batch") {
+        const steps = (r.batch as Obj | undefined)?.steps;
+        if (Array.isArray(steps) && steps.some((s) => mayWrite((s as Obj | null)?.stmt))) return true;
+      } else if (r.type === "sequence") return true;
+    }
+    return false;
+  }
+
+  async function pipeline(req: IncomingMessage, res: ServerResponse, dbName: string): Promise<void> {
+    if (opts.authToken !== undefined && req.headers.authorization !== `Bearer ${opts.authToken}`) {
+      req.resume();
+      throw new HttpError(401, "Unauthorized: a valid `Authorization: Bearer <token>` header is required", "UNAUTHORIZED");
+    }
+    stats.pipelines++;
+    stats.databases[dbName] = (stats.databases[dbName] ?? 0) + 1;
+    let body: Obj;
+    try {
+      body = JSON.parse(await readBody(req)) as Obj;
+    } catch (e) {
+      if (e instanceof HttpError) throw e;
+      throw new HttpError(400, "Request body is not valid JSON", "PROTO_ERROR");
+    }
+    if (typeof body !== "object" || body === null || !Array.isArray(body.requests)) {
+      throw new HttpError(400, "Expected a JSON object with a `requests` array", "PROTO_ERROR");
+    }
+    if (closing) throw new HttpError(503, "Server is shutting down", "SERVER_CLOSED");
+    const requests = body.requests as unknown[];
+
+    let stream: Stream;
+    if (body.baton !== undefined && body.baton !== null) {
+      const found = typeof body.baton === "string" ? batons.get(body.baton) : undefined;
+      if (!found) throw new HttpError(400, "Unknown baton: the stream has expired or was closed", "STREAM_EXPIRED");
+      if (found.db.name !== dbName) throw new HttpError(400, "The baton belongs to another database", "PROTO_ERROR");
+      stream = found;
+    } else {
+      stream = new Stream(nextStreamId++, database(dbName));
+      streams.add(stream);
+    }
+    // Each baton is good for exactly one request; the response carries the next one.
+    if (stream.baton) batons.delete(stream.baton);
+    stream.baton = null;
+    stream.busy = true;
+    clearTimeout(stream.timer);
+
+    let results: StreamResult[];
+    try {
+      if (needsLock(stream, requests)) await stream.db.lock.acquire(stream, lockWaitMs);
+      results = requests.map((r) => stream.handle(r));
+    } catch (e) {
+      results = requests.map(() => ({ type: "error", error: toHranaError(e) }));
+      if (requests.some((r) => (r as Obj | null)?.type === "close")) stream.close();
+    } finally {
+      stream.busy = false;
+    }
+    if (!stream.inTransaction) stream.db.lock.release(stream);
+
+    let baton: string | null = null;
+    if (stream.closed || closing) {
+      forget(stream);
+      stream.close();
+    } else {
+      baton = `${stream.id}.${randomBytes(16).toString("base64url")}`;
+      stream.baton = baton;
+      batons.set(baton, stream);
+      stream.timer = setTimeout(() => expire(stream), idleMs);
+      stream.timer.unref();
+    }
+    sendJson(res, 200, { baton, base_url: null, results });
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const named = /^\/db\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    const dbName = named ? decodeURIComponent(named[1]!) : "default";
+    const path = named ? (named[2] ?? "/") : url.pathname;
+    if (named && !NAME_PATTERN.test(dbName)) throw new HttpError(400, "Database names are 1-64 of [A-Za-z0-9_-]", "PROTO_ERROR");
+    if (named && /^v\d$/.test(dbName) && path === "/pipeline") {
+      throw new HttpError(404, "Named database URLs need a trailing slash: http://HOST:PORT/db/NAME/", "NOT_FOUND");
+    }
+    const method = req.method ?? "GET";
+    if (method === "POST" && (path === "/v2/pipeline" || path === "/v3/pipeline")) return pipeline(req, res, dbName);
+    req.resume();
+    if (method === "GET" && ["/", "/health", "/v2", "/v3"].includes(path)) return sendText(res, 200, "");
+    if (!named && method === "GET" && path === "/stats") return sendJson(res, 200, stats);
+    if (!named && method === "POST" && path === "/stats/reset") {
+      stats = { pipelines: 0, databases: {} };
+      return sendJson(res, 200, stats);
+    }
+    throw new HttpError(404, `Not found: ${method} ${url.pathname}`, "NOT_FOUND");
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((e: unknown) => {
+      if (e instanceof HttpError) return sendJson(res, e.status, { message: e.message, code: e.code });
+      const error = toHranaError(e);
+      log(`internal error on ${req.method} ${req.url}: ${error.message}`);
+      sendJson(res, 500, { message: error.message, code: "INTERNAL_ERROR" });
+    });
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 8080, opts.host ?? "127.0.0.1", () => resolveListen());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = !opts.host || opts.host === "0.0.0.0" || opts.host === "::" ? "127.0.0.1" : opts.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+
+  return {
+    url,
+    port,
+    urlFor(name: string): string {
+      if (!NAME_PATTERN.test(name)) throw new Error(`Invalid database name ${JSON.stringify(name)}: use 1-64 of [A-Za-z0-9_-]`);
+      return `${url}db/${name}/`;
+    },
+    stats: () => structuredClone(stats),
+    async close(): Promise<void> {
+      if (closing) return;
+      closing = true;
+      for (const stream of [...streams]) {
+        forget(stream);
+        stream.close();
+      }
+      for (const db of databases.values()) db.close();
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      await closed;
+      rmSync(tempDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, "Request body too large", "PROTO_ERROR"));
+        chunks.length = 0;
+      } else chunks.push(chunk);
+    });
+    req.on("end", () => resolveBody(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+// Exactly "application/json": the client only parses error bodies whose content type matches it verbatim.
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { "content-type": "text/plain", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
