@@ -8,6 +8,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     globalSetup: ["./test/global-setup.ts"],
+    // The Worker logs one JSON line per request; show logs only for tests that fail.
+    silent: "passed-only",
     projects: [
       {
         extends: true,

@@ -1,0 +1,135 @@
+import { z } from "zod";
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+const urlTemplate = z
+  .string()
+  .url()
+  .refine((v) => v.includes("{token}"), "must contain {token}")
+  .optional();
+
+// Every setting the Worker reads. Bindings only: nothing comes from process.env.
+const EnvSchema = z.object({
+  ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
+  APP_NAME: z.string().min(1).max(100).default("edge-auth"),
+  PUBLIC_URL: z
+    .string()
+    .url()
+    .transform((v) => v.replace(/\/+$/, "")),
+  JWT_AUDIENCE: optionalText,
+  DB_URL: z.string().url(),
+  DB_AUTH_TOKEN: optionalText,
+  JWT_SIGNING_KEYS: z.string().min(1),
+  PASSWORD_PEPPER: z.string().min(32, "must be at least 32 characters"),
+  PASSWORD_PEPPER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,16}$/)
+    .default("p1"),
+  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
+  ACCESS_TOKEN_TTL: seconds(900),
+  REFRESH_TOKEN_TTL: seconds(30 * 24 * 3600),
+  CONFIRM_TOKEN_TTL: seconds(24 * 3600),
+  RESET_TOKEN_TTL: seconds(1800),
+  CONFIRM_URL: urlTemplate,
+  RESET_URL: urlTemplate,
+  LOGIN_URL: z.string().url().optional(),
+  MAIL_FROM: z.string().min(3).default("edge-auth <no-reply@localhost>"),
+  RESEND_API_KEY: optionalText,
+  RESEND_BASE_URL: z.string().url().optional(),
+  RESEND_WEBHOOK_SECRET: optionalText,
+  MAIL_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100).default(5),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) =>
+      v
+        .split(",")
+        .map((o) => o.trim().replace(/\/+$/, ""))
+        .filter(Boolean),
+    ),
+});
+
+/** Every setting's name, e.g. for the start script to take overrides from its environment. */
+export const SETTING_NAMES = Object.keys(EnvSchema.shape);
+
+export type Config = {
+  environment: "production" | "development" | "test";
+  appName: string;
+  publicUrl: string;
+  jwtAudience: string;
+  dbUrl: string;
+  dbAuthToken: string | undefined;
+  jwtSigningKeys: string;
+  passwordPepper: string;
+  passwordPepperId: string;
+  passwordMinLength: number;
+  passwordMaxLength: number;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  confirmTokenTtl: number;
+  resetTokenTtl: number;
+  confirmUrl: string;
+  resetUrl: string;
+  loginUrl: string;
+  mailFrom: string;
+  resendApiKey: string | undefined;
+  resendBaseUrl: string | undefined;
+  resendWebhookSecret: string | undefined;
+  mailPerAddressPerHour: number;
+  allowedOrigins: string[];
+};
+
+export class ConfigError extends Error {
+  readonly setting: string;
+  readonly problem: string;
+
+  constructor(setting: string, problem: string) {
+    super(`${setting}: ${problem}`);
+    this.name = "ConfigError";
+    this.setting = setting;
+    this.problem = problem;
+  }
+}
+
+export function parseConfig(env: Record<string, unknown>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const setting = String(issue.path[0] ?? "env");
+    const problem = env[setting] === undefined ? "is required but not set" : issue.message;
+    throw new ConfigError(setting, problem);
+  }
+  const e = parsed.data;
+  if (e.ENVIRONMENT === "production" && !e.RESEND_API_KEY) {
+    throw new ConfigError("RESEND_API_KEY", "is required in production (mail cannot be sent)");
+  }
+  return {
+    environment: e.ENVIRONMENT,
+    appName: e.APP_NAME,
+    publicUrl: e.PUBLIC_URL,
+    jwtAudience: e.JWT_AUDIENCE ?? e.PUBLIC_URL,
+    dbUrl: e.DB_URL,
+    dbAuthToken: e.DB_AUTH_TOKEN,
+    jwtSigningKeys: e.JWT_SIGNING_KEYS,
+    passwordPepper: e.PASSWORD_PEPPER,
+    passwordPepperId: e.PASSWORD_PEPPER_ID,
+    passwordMinLength: e.PASSWORD_MIN_LENGTH,
+    passwordMaxLength: 256,
+    accessTokenTtl: e.ACCESS_TOKEN_TTL,
+    refreshTokenTtl: e.REFRESH_TOKEN_TTL,
+    confirmTokenTtl: e.CONFIRM_TOKEN_TTL,
+    resetTokenTtl: e.RESET_TOKEN_TTL,
+    confirmUrl: e.CONFIRM_URL ?? `${e.PUBLIC_URL}/confirm#token={token}`,
+    resetUrl: e.RESET_URL ?? `${e.PUBLIC_URL}/reset#token={token}`,
+    loginUrl: e.LOGIN_URL ?? e.PUBLIC_URL,
+    mailFrom: e.MAIL_FROM,
+    resendApiKey: e.RESEND_API_KEY,
+    resendBaseUrl: e.RESEND_BASE_URL,
+    resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
+    mailPerAddressPerHour: e.MAIL_PER_ADDRESS_PER_HOUR,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+  };
+}

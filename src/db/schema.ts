@@ -1,0 +1,156 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Every time is stored as milliseconds since the epoch (integer), set by the app's Clock so tests
+// can move time without sleeping.
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    // Trimmed, NFC-normalised and lower-cased: one account per address.
+    email: text("email").notNull(),
+    name: text("name"),
+    passwordHash: text("password_hash").notNull(),
+    roles: text("roles", { mode: "json" }).$type<string[]>().notNull().default(sql`'["user"]'`),
+    locale: text("locale").notNull().default("en"),
+    emailConfirmedAt: integer("email_confirmed_at"),
+    disabledAt: integer("disabled_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("users_email_unique").on(t.email)],
+);
+
+export type EmailTokenPurpose = "confirm_email" | "reset_password";
+
+// Only the SHA-256 of a token is stored; the token itself exists in the mail (and the outbox,
+// encrypted) alone.
+export const emailTokens = sqliteTable(
+  "email_tokens",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose").$type<EmailTokenPurpose>().notNull(),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [
+    uniqueIndex("email_tokens_hash_unique").on(t.tokenHash),
+    index("email_tokens_user_purpose").on(t.userId, t.purpose),
+  ],
+);
+
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at"),
+    revokedReason: text("revoked_reason"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [index("sessions_user").on(t.userId)],
+);
+
+// One row per issued refresh token. Rotation marks the presented row used and inserts its
+// successor; a used row presented again means the token leaked, and the session is revoked.
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_unique").on(t.tokenHash),
+    index("refresh_tokens_session").on(t.sessionId),
+  ],
+);
+
+export type OutboxStatus =
+  | "pending"
+  | "sending"
+  | "sent"
+  | "delivered"
+  | "delayed"
+  | "bounced"
+  | "complained"
+  | "failed"
+  | "suppressed";
+
+// Mail is written here in the same batch as the change that causes it, then delivered from
+// waitUntil or the cron. The payload (which may hold a token link) is encrypted.
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id"),
+    toEmail: text("to_email").notNull(),
+    template: text("template").notNull(),
+    locale: text("locale").notNull(),
+    payload: text("payload"),
+    status: text("status").$type<OutboxStatus>().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    claimedUntil: integer("claimed_until"),
+    deadlineAt: integer("deadline_at").notNull(),
+    lastError: text("last_error"),
+    providerId: text("provider_id"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("outbox_due").on(t.status, t.nextAttemptAt),
+    index("outbox_provider").on(t.providerId),
+    index("outbox_to_template").on(t.toEmail, t.template, t.createdAt),
+  ],
+);
+
+export const suppressions = sqliteTable("suppressions", {
+  email: text("email").primaryKey(),
+  reason: text("reason").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const webhookEvents = sqliteTable("webhook_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  receivedAt: integer("received_at").notNull(),
+});
+
+// Counters shared by every isolate and location (they live in the database): fixed windows for
+// request and mail budgets, and consecutive failures (with the lock-out end) for logins.
+export const rateLimits = sqliteTable("rate_limits", {
+  key: text("key").primaryKey(),
+  count: integer("count").notNull(),
+  windowEndsAt: integer("window_ends_at").notNull(),
+});
+
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id"),
+    type: text("type").notNull(),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("audit_events_user").on(t.userId, t.createdAt)],
+);

@@ -1,0 +1,16 @@
+import { zValidator } from "@hono/zod-validator";
+import type { ZodType } from "zod";
+import { AppError } from "../lib/errors.ts";
+
+// Every body validation error leaves in the one error shape, listing each field's problem.
+export function validateJson<T extends ZodType>(schema: T) {
+  return zValidator("json", schema, (result) => {
+    if (!result.success) {
+      const details = result.error.issues.map((issue) => ({
+        path: issue.path.map(String).join(".") || "(body)",
+        message: issue.message,
+      }));
+      throw new AppError("validation_failed", undefined, { details });
+    }
+  });
+}

@@ -1,0 +1,51 @@
+import { ConfigError, parseConfig } from "./config.ts";
+import { createApp } from "./app.ts";
+import { buildDeps } from "./deps.ts";
+import type { Deps } from "./http/context.ts";
+import { errorBody } from "./lib/errors.ts";
+import { logEvent } from "./lib/log.ts";
+import { deliverDueMail } from "./mail/outbox.ts";
+
+type Service = { deps: Deps; app: ReturnType<typeof createApp> };
+// Per isolate: config is validated and keys are imported once, not per request. Rebuilt only if the
+// runtime hands over a different env object; a failed build is retried on the next request.
+let built: { env: unknown; service: Promise<Service> } | undefined;
+
+function getService(env: Record<string, unknown>): Promise<Service> {
+  if (built?.env !== env) {
+    const service = (async () => {
+      const deps = await buildDeps(parseConfig(env));
+      return { deps, app: createApp(deps) };
+    })();
+    built = { env, service };
+    service.catch(() => {
+      if (built?.service === service) built = undefined;
+    });
+  }
+  return built.service;
+}
+
+function badEnvironment(err: unknown): Response {
+  const requestId = crypto.randomUUID();
+  const setting = err instanceof ConfigError ? err.setting : "environment";
+  const problem = err instanceof ConfigError ? err.problem : "could not be loaded";
+  logEvent("bad_environment", { requestId, setting, problem });
+  const message = `The service is misconfigured: ${setting} ${problem}.`;
+  return Response.json(errorBody("bad_environment", message, requestId), { status: 500 });
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    let service: Service;
+    try {
+      service = await getService(env);
+    } catch (err) {
+      return badEnvironment(err);
+    }
+    return service.app.fetch(request, env, ctx);
+  },
+  async scheduled(_controller, env, ctx) {
+    const { deps } = await getService(env);
+    ctx.waitUntil(deliverDueMail(deps));
+  },
+} satisfies ExportedHandler<Record<string, unknown>>;

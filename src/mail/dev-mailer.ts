@@ -1,0 +1,7 @@
+import type { Mailer } from "./types.ts";
+
+// Development without a Resend key: the outbox row itself is the mailbox (GET /dev/mailbox), so
+// "sending" only marks it delivered.
+export function createDevMailer(): Mailer {
+  return { kind: "dev", send: async () => ({ ok: true, providerId: null }) };
+}

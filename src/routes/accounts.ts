@@ -1,0 +1,146 @@
+import { Hono } from "hono";
+import { and, eq, inArray } from "drizzle-orm";
+import { z } from "zod";
+import { resolveLocale } from "../../emails/index.ts";
+import { consumeEmailTokenStatement } from "../auth/email-tokens.ts";
+import { prepareConfirmation } from "../auth/confirmation.ts";
+import { emailField, nameField, passwordField, toUserJson } from "../auth/identity.ts";
+import { checkPasswordPolicy } from "../auth/password-policy.ts";
+import { openSession } from "../auth/sessions.ts";
+import { emailTokens, users } from "../db/schema.ts";
+import { lookupAccount } from "../auth/lookup.ts";
+import { isUniqueViolation } from "../db/errors.ts";
+import type { AppEnv } from "../http/context.ts";
+import { validateJson } from "../http/validate.ts";
+import { randomId } from "../lib/crypto/tokens.ts";
+import { AppError } from "../lib/errors.ts";
+import { queueMail } from "../mail/outbox.ts";
+import type { Locale } from "../mail/types.ts";
+import { sendQueued } from "../mail/send-queued.ts";
+
+const ACCEPTED = { message: "If the address can be registered, a confirmation email is on its way." };
+const RESENT = { message: "If the address has an unconfirmed account, a new confirmation email is on its way." };
+
+export const accountRoutes = new Hono<AppEnv>()
+  .post(
+    "/v1/register",
+    validateJson(
+      z.object({ email: emailField, password: passwordField, name: nameField, locale: z.string().max(35).optional() }),
+    ),
+    async (c) => {
+      const deps = c.var.deps;
+      const { db, config, clock, passwords } = deps;
+      const body = c.req.valid("json");
+      checkPasswordPolicy(body.password, { minLength: config.passwordMinLength, email: body.email, appName: config.appName });
+      const now = clock.now();
+      const account = await lookupAccount(deps, body.email, ["confirm", "already_registered"]);
+      const existing = account.user;
+
+      // Every branch hashes once and writes one batch, so neither the answer nor its timing says
+      // whether the address already has an account.
+      if (!existing) {
+        const passwordHash = await passwords.hash(body.password);
+        const user = {
+          id: randomId(),
+          email: body.email,
+          name: body.name,
+          passwordHash,
+          roles: ["user"],
+          locale: resolveLocale(body.locale, c.req.header("accept-language")),
+          createdAt: now,
+          updatedAt: now,
+        };
+        const confirmation = await prepareConfirmation(deps, user, now);
+        try {
+          await db.batch([db.insert(users).values(user), ...confirmation.writes, account.countMail("confirm", now)]);
+        } catch (err) {
+          // A concurrent registration of the same address won the unique index: same answer.
+          if (isUniqueViolation(err)) return c.json(ACCEPTED, 202);
+          throw err;
+        }
+        sendQueued(c, [confirmation.mail]);
+        return c.json(ACCEPTED, 202);
+      }
+
+      await passwords.burn(body.password);
+      const unconfirmed = existing.emailConfirmedAt === null && existing.disabledAt === null;
+      const kind = unconfirmed ? "confirm" : "already_registered";
+      if (!account.mailAllowed(kind, now)) {
+        await db.batch([account.countMail(kind, now)]);
+      } else if (unconfirmed) {
+        const confirmation = await prepareConfirmation(deps, existing, now);
+        await db.batch([...confirmation.writes, account.countMail(kind, now)]);
+        sendQueued(c, [confirmation.mail]);
+      } else {
+        const mail = await queueMail(
+          deps,
+          {
+            userId: existing.id,
+            to: existing.email,
+            template: "already-registered",
+            locale: existing.locale as Locale,
+            data: {
+              appName: config.appName,
+              name: existing.name,
+              loginUrl: config.loginUrl,
+              resetUrl: `${config.publicUrl}/reset`,
+            },
+          },
+          now,
+        );
+        await db.batch([mail.write, account.countMail(kind, now)]);
+        sendQueued(c, [mail.row]);
+      }
+      return c.json(ACCEPTED, 202);
+    },
+  )
+  .post("/v1/confirm", validateJson(z.object({ token: z.string().max(512) })), async (c) => {
+    const deps = c.var.deps;
+    const { db, clock } = deps;
+    const now = clock.now();
+    const consume = await consumeEmailTokenStatement(db, c.req.valid("json").token, "confirm_email", now);
+    if (!consume) throw new AppError("invalid_token");
+    // The consuming UPDATE and the read of its user travel in one batch (one round trip).
+    const [consumed, userRows] = await db.batch([
+      consume.statement,
+      db
+        .select()
+        .from(users)
+        .where(
+          inArray(
+            users.id,
+            db
+              .select({ id: emailTokens.userId })
+              .from(emailTokens)
+              .where(and(eq(emailTokens.tokenHash, consume.tokenHash), eq(emailTokens.usedAt, now))),
+          ),
+        )
+        .limit(1),
+    ]);
+    const user = userRows[0];
+    if (consumed.length === 0 || !user) throw new AppError("invalid_token");
+    if (user.disabledAt !== null) throw new AppError("account_disabled");
+    const confirmedAt = user.emailConfirmedAt ?? now;
+    const session = await openSession(deps, user, c.var.client, now);
+    await db.batch([
+      db.update(users).set({ emailConfirmedAt: confirmedAt, updatedAt: now }).where(eq(users.id, user.id)),
+      ...session.writes,
+    ]);
+    return c.json({ user: toUserJson({ ...user, emailConfirmedAt: confirmedAt }), session: session.body });
+  })
+  .post("/v1/confirm/resend", validateJson(z.object({ email: emailField })), async (c) => {
+    const deps = c.var.deps;
+    const { db, clock } = deps;
+    const now = clock.now();
+    const account = await lookupAccount(deps, c.req.valid("json").email, ["confirm"]);
+    const user = account.user;
+    // Unknown, confirmed and over-budget addresses still count and write, like the sending path.
+    if (user && user.emailConfirmedAt === null && user.disabledAt === null && account.mailAllowed("confirm", now)) {
+      const confirmation = await prepareConfirmation(deps, user, now);
+      await db.batch([...confirmation.writes, account.countMail("confirm", now)]);
+      sendQueued(c, [confirmation.mail]);
+    } else {
+      await db.batch([account.countMail("confirm", now)]);
+    }
+    return c.json(RESENT, 202);
+  });

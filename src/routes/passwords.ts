@@ -1,0 +1,180 @@
+import { Hono, type Context } from "hono";
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../auth/audit.ts";
+import { consumeEmailTokenStatement, createEmailToken } from "../auth/email-tokens.ts";
+import { emailField, passwordField, type UserRow } from "../auth/identity.ts";
+import { lookupAccount } from "../auth/lookup.ts";
+import { checkPasswordPolicy } from "../auth/password-policy.ts";
+import { openSession, revokeUserSessions } from "../auth/sessions.ts";
+import { prepareConfirmation } from "../auth/confirmation.ts";
+import { emailTokens, sessions, users } from "../db/schema.ts";
+import { requireAuth } from "../http/auth.ts";
+import type { AppEnv, Deps } from "../http/context.ts";
+import { validateJson } from "../http/validate.ts";
+import { AppError } from "../lib/errors.ts";
+import { linkWithToken } from "../lib/links.ts";
+import { queueMail } from "../mail/outbox.ts";
+import { sendQueued } from "../mail/send-queued.ts";
+import type { Locale } from "../mail/types.ts";
+
+const FORGOT_ACCEPTED = { message: "If the address has an account, an email with instructions is on its way." };
+const RESET_DONE = { message: "Your password has been changed. Log in with the new password." };
+
+function policyFor(deps: Deps, email?: string) {
+  return { minLength: deps.config.passwordMinLength, appName: deps.config.appName, email };
+}
+
+// The writes every password change shares: new hash, every session ended (refresh tokens die with
+// their session), outstanding reset links void, the owner told by mail.
+async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordHash: string, now: number) {
+  const deps = c.var.deps;
+  const { db, config } = deps;
+  const { ip, userAgent } = c.var.client;
+  const mail = await queueMail(
+    deps,
+    {
+      userId: user.id,
+      to: user.email,
+      template: "password-changed",
+      locale: user.locale as Locale,
+      data: {
+        appName: config.appName,
+        name: user.name,
+        when: new Date(now).toISOString(),
+        ip,
+        userAgent,
+        resetUrl: `${config.publicUrl}/reset`,
+      },
+    },
+    now,
+  );
+  const writes = [
+    db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, user.id)),
+    revokeUserSessions(db, user.id, "password_changed", now),
+    db
+      .update(emailTokens)
+      .set({ usedAt: now })
+      .where(and(eq(emailTokens.userId, user.id), eq(emailTokens.purpose, "reset_password"), isNull(emailTokens.usedAt))),
+    mail.write,
+  ] as const;
+  return { writes, mail: mail.row };
+}
+
+export const passwordRoutes = new Hono<AppEnv>()
+  .post("/v1/password/forgot", validateJson(z.object({ email: emailField })), async (c) => {
+    const deps = c.var.deps;
+    const { db, clock, config } = deps;
+    const now = clock.now();
+    const account = await lookupAccount(deps, c.req.valid("json").email, ["reset"]);
+    const user = account.user;
+    const count = account.countMail("reset", now);
+    // Unknown, disabled and over-budget addresses write the counter alone: same answer, one batch.
+    if (!user || user.disabledAt !== null || !account.mailAllowed("reset", now)) {
+      await db.batch([count]);
+      return c.json(FORGOT_ACCEPTED, 202);
+    }
+    if (user.emailConfirmedAt === null) {
+      const confirmation = await prepareConfirmation(deps, user, now);
+      await db.batch([...confirmation.writes, count]);
+      sendQueued(c, [confirmation.mail]);
+      return c.json(FORGOT_ACCEPTED, 202);
+    }
+    const token = await createEmailToken(db, user.id, "reset_password", config.resetTokenTtl, now);
+    const mail = await queueMail(
+      deps,
+      {
+        userId: user.id,
+        to: user.email,
+        template: "reset-password",
+        locale: user.locale as Locale,
+        data: {
+          appName: config.appName,
+          name: user.name,
+          link: linkWithToken(config.resetUrl, token.token),
+          expiresInMinutes: Math.round(config.resetTokenTtl / 60),
+        },
+        expiresAt: token.expiresAt,
+      },
+      now,
+    );
+    await db.batch([...token.writes, mail.write, count, recordAudit(db, "reset_requested", user.id, c.var.client, now)]);
+    sendQueued(c, [mail.row]);
+    return c.json(FORGOT_ACCEPTED, 202);
+  })
+  .post("/v1/password/reset", validateJson(z.object({ token: z.string().max(512), password: passwordField })), async (c) => {
+    const deps = c.var.deps;
+    const { db, clock, passwords } = deps;
+    const { token, password } = c.req.valid("json");
+    // Checks that need no account run before the token is touched, so a weak choice costs nothing.
+    checkPasswordPolicy(password, policyFor(deps));
+    const now = clock.now();
+    const consume = await consumeEmailTokenStatement(db, token, "reset_password", now);
+    if (!consume) throw new AppError("invalid_token");
+    // Consumed before the password changes: of two concurrent requests with one token, one wins.
+    const [consumed, userRows] = await db.batch([
+      consume.statement,
+      db
+        .select()
+        .from(users)
+        .where(
+          inArray(
+            users.id,
+            db.select({ id: emailTokens.userId }).from(emailTokens).where(eq(emailTokens.tokenHash, consume.tokenHash)),
+          ),
+        )
+        .limit(1),
+    ]);
+    const user = userRows[0];
+    if (consumed.length === 0 || !user) throw new AppError("invalid_token");
+    try {
+      checkPasswordPolicy(password, policyFor(deps, user.email));
+    } catch (err) {
+      // Refused for this account (e.g. it contains the address): give the link back.
+      await db
+        .update(emailTokens)
+        .set({ usedAt: null })
+        .where(and(eq(emailTokens.tokenHash, consume.tokenHash), eq(emailTokens.usedAt, now)));
+      throw err;
+    }
+    if (user.disabledAt !== null) throw new AppError("account_disabled");
+    const change = await changePasswordWrites(c, user, await passwords.hash(password), now);
+    await db.batch([...change.writes, recordAudit(db, "reset_completed", user.id, c.var.client, now)]);
+    sendQueued(c, [change.mail]);
+    // No automatic login (OWASP): the client logs in with the new password.
+    return c.json(RESET_DONE);
+  })
+  .post(
+    "/v1/password/change",
+    requireAuth,
+    validateJson(z.object({ current_password: passwordField, new_password: passwordField })),
+    async (c) => {
+      const deps = c.var.deps;
+      const { db, clock, passwords } = deps;
+      const auth = c.var.auth;
+      const body = c.req.valid("json");
+      checkPasswordPolicy(body.new_password, policyFor(deps));
+      const now = clock.now();
+      const [userRows, sessionRows] = await db.batch([
+        db.select().from(users).where(eq(users.id, auth.sub)).limit(1),
+        db.select().from(sessions).where(eq(sessions.id, auth.sid)).limit(1),
+      ]);
+      const user = userRows[0];
+      // A logged-out session's access token may still be unexpired; it cannot change the password.
+      if (!user || user.disabledAt !== null || !sessionRows[0] || sessionRows[0].revokedAt !== null) {
+        throw new AppError("invalid_token", "A valid access token is required.", { status: 401 });
+      }
+      const verdict = await passwords.verify(body.current_password, user.passwordHash);
+      if (!verdict.ok) {
+        await db.batch([recordAudit(db, "login_failed", user.id, c.var.client, now)]);
+        throw new AppError("invalid_credentials", "The current password is incorrect.");
+      }
+      checkPasswordPolicy(body.new_password, policyFor(deps, user.email));
+      const change = await changePasswordWrites(c, user, await passwords.hash(body.new_password), now);
+      // Every session ends (the batch revokes them first), then the caller gets a fresh one.
+      const session = await openSession(deps, user, c.var.client, now);
+      await db.batch([...change.writes, ...session.writes, recordAudit(db, "password_changed", user.id, c.var.client, now)]);
+      sendQueued(c, [change.mail]);
+      return c.json({ session: session.body });
+    },
+  );

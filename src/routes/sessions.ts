@@ -1,0 +1,107 @@
+import { Hono } from "hono";
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../auth/audit.ts";
+import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
+import { openSession, revokeSession, revokeUserSessions, rotateSession } from "../auth/sessions.ts";
+import { refreshTokens, sessions, users } from "../db/schema.ts";
+import { requireAuth } from "../http/auth.ts";
+import type { AppEnv } from "../http/context.ts";
+import { validateJson } from "../http/validate.ts";
+import { hashToken, isWellFormedToken } from "../lib/crypto/tokens.ts";
+import { AppError } from "../lib/errors.ts";
+
+const invalidRefresh = () => new AppError("invalid_token", "The refresh token is invalid or has expired.", { status: 401 });
+
+export const sessionRoutes = new Hono<AppEnv>()
+  .post("/v1/login", validateJson(z.object({ email: emailField, password: passwordField })), async (c) => {
+    const deps = c.var.deps;
+    const { db, clock, passwords } = deps;
+    const { email, password } = c.req.valid("json");
+    const client = c.var.client;
+    const now = clock.now();
+    const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
+
+    // An unknown address still costs one full derivation, and both failures write the same audit
+    // row, so neither timing nor answer reveals which addresses have accounts.
+    const verdict = user ? await passwords.verify(password, user.passwordHash) : (await passwords.burn(password), null);
+    if (!user || !verdict?.ok) {
+      await db.batch([recordAudit(db, "login_failed", user?.id ?? null, client, now)]);
+      throw new AppError("invalid_credentials");
+    }
+    // Checked only after the password, so these answers tell nothing to someone without it.
+    if (user.disabledAt !== null) throw new AppError("account_disabled");
+    if (user.emailConfirmedAt === null) throw new AppError("email_not_confirmed");
+
+    const session = await openSession(deps, user, client, now);
+    const rehash = verdict.needsRehash
+      ? [db.update(users).set({ passwordHash: await passwords.hash(password), updatedAt: now }).where(eq(users.id, user.id))]
+      : [];
+    await db.batch([...session.writes, ...rehash, recordAudit(db, "login_succeeded", user.id, client, now)]);
+    return c.json({ user: toUserJson(user), session: session.body });
+  })
+  .post("/v1/token/refresh", validateJson(z.object({ refresh_token: z.string().max(512) })), async (c) => {
+    const deps = c.var.deps;
+    const { db, clock } = deps;
+    const token = c.req.valid("json").refresh_token;
+    if (!isWellFormedToken(token)) throw invalidRefresh();
+    const now = clock.now();
+    const tokenHash = await hashToken(token);
+
+    // One round trip: consume the token if it is live, and read what it belongs to either way.
+    const [consumed, found] = await db.batch([
+      db
+        .update(refreshTokens)
+        .set({ usedAt: now })
+        .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt), gt(refreshTokens.expiresAt, now)))
+        .returning({ id: refreshTokens.id }),
+      db
+        .select({ token: refreshTokens, session: sessions, user: users })
+        .from(refreshTokens)
+        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .where(eq(refreshTokens.tokenHash, tokenHash))
+        .limit(1),
+    ]);
+    const row = found[0];
+    if (!row) throw invalidRefresh();
+    if (consumed.length === 0) {
+      // A rotated token came back: someone holds a copy. End the whole session.
+      if (row.token.usedAt !== null && row.session.revokedAt === null) {
+        await db.batch([
+          revokeSession(db, row.session.id, "refresh_reuse", now),
+          recordAudit(db, "refresh_reuse_detected", row.user.id, c.var.client, now),
+        ]);
+      }
+      throw invalidRefresh();
+    }
+    if (row.session.revokedAt !== null || row.user.disabledAt !== null) throw invalidRefresh();
+
+    const rotated = await rotateSession(deps, row.user, row.session.id, now);
+    await db.batch(rotated.writes);
+    return c.json({ session: rotated.body });
+  })
+  .post("/v1/logout", requireAuth, validateJson(z.object({ all: z.boolean().optional() })), async (c) => {
+    const { db, clock } = c.var.deps;
+    const auth = c.var.auth;
+    const now = clock.now();
+    const all = c.req.valid("json").all === true;
+    await db.batch([
+      all ? revokeUserSessions(db, auth.sub, "logout_all", now) : revokeSession(db, auth.sid, "logout", now),
+      recordAudit(db, "logged_out", auth.sub, c.var.client, now),
+    ]);
+    return c.body(null, 204);
+  })
+  .get("/v1/me", requireAuth, (c) => {
+    const auth = c.var.auth;
+    // Answered from the verified access token alone: no database read.
+    // Only confirmed accounts get access tokens, hence email_confirmed.
+    return c.json({
+      user: { id: auth.sub, email: auth.email, roles: auth.roles, email_confirmed: true },
+      session: { id: auth.sid, expires_at: new Date(auth.exp * 1000).toISOString() },
+    });
+  })
+  .get("/.well-known/jwks.json", (c) => {
+    c.header("Cache-Control", "public, max-age=300");
+    return c.json(c.var.deps.jwt.jwks());
+  });

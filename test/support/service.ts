@@ -1,0 +1,105 @@
+import { env } from "cloudflare:test";
+import { parseConfig } from "../../src/config.ts";
+import { createApp } from "../../src/app.ts";
+import { buildDeps } from "../../src/deps.ts";
+import type { Deps } from "../../src/http/context.ts";
+import { generateSigningKeyJwk } from "../../src/lib/crypto/jwt.ts";
+import type { Clock } from "../../src/lib/clock.ts";
+
+export const PUBLIC_URL = "https://auth.example.test";
+export const RESEND_KEY = "re_test_edge_auth";
+
+let signingKeys: Promise<string> | undefined;
+export function testSigningKeys(): Promise<string> {
+  signingKeys ??= Promise.all([generateSigningKeyJwk("test-1"), generateSigningKeyJwk("test-0")]).then((keys) =>
+    JSON.stringify(keys),
+  );
+  return signingKeys;
+}
+
+export class TestClock implements Clock {
+  constructor(public time = Date.UTC(2026, 10, 21, 12, 0, 0)) {}
+  now() {
+    return this.time;
+  }
+  advance(ms: number) {
+    this.time += ms;
+  }
+}
+
+export interface TestServiceOptions {
+  settings?: Record<string, string>;
+  clock?: Clock;
+  /** "auto": background work runs at once and settle() awaits it; "manual": it waits for runDeferred(). */
+  background?: "auto" | "manual";
+  deps?: Partial<Deps>;
+}
+
+// The real app, built the way src/index.ts builds it, on its own fresh database on the local
+// libSQL server, mailing through the real Resend SDK to the local stand-in.
+export async function createTestService(options: TestServiceOptions = {}) {
+  const dbName = `t${crypto.randomUUID().replaceAll("-", "")}`;
+  const dbUrl = `${env.LIBSQL_BASE_URL.replace(/\/$/, "")}/db/${dbName}/`;
+  const settings: Record<string, string> = {
+    ENVIRONMENT: "test",
+    PUBLIC_URL,
+    DB_URL: dbUrl,
+    JWT_SIGNING_KEYS: await testSigningKeys(),
+    PASSWORD_PEPPER: "test-pepper-0123456789abcdefghijklmnop",
+    RESEND_API_KEY: RESEND_KEY,
+    RESEND_BASE_URL: env.RESEND_STAND_IN_URL,
+    MAIL_FROM: "Acme <no-reply@acme.test>",
+    APP_NAME: "Acme",
+    ALLOWED_ORIGINS: "https://app.example.test",
+    ...options.settings,
+  };
+  const running = new Set<Promise<void>>();
+  const queued: Array<() => Promise<void>> = [];
+  const defer = (task: () => Promise<void>) => {
+    if (options.background === "manual") {
+      queued.push(task);
+      return;
+    }
+    const p = task().finally(() => running.delete(p));
+    running.add(p);
+  };
+  const deps = await buildDeps(parseConfig(settings), { defer, ...(options.clock ? { clock: options.clock } : {}), ...options.deps });
+  const app = createApp(deps);
+
+  async function request(path: string, init: RequestInit & { json?: unknown; token?: string } = {}) {
+    const headers = new Headers(init.headers);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set("content-type", "application/json");
+      body = JSON.stringify(init.json);
+    }
+    if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+    if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", "203.0.113.7");
+    const method = init.method ?? (body !== undefined && body !== null ? "POST" : "GET");
+    return app.request(`${PUBLIC_URL}${path}`, { ...init, method, headers, body });
+  }
+
+  return {
+    app,
+    deps,
+    dbName,
+    settings,
+    request,
+    post: (path: string, json: unknown, token?: string) => request(path, { method: "POST", json, token }),
+    /** Waits for every mail delivery and other background work started so far. */
+    async settle() {
+      while (running.size > 0) await Promise.all([...running]);
+    },
+    async runDeferred() {
+      while (queued.length > 0) await queued.shift()!();
+    },
+    /** Pipelines (HTTP round trips) this service's database has received so far. */
+    async dbRoundTrips(): Promise<number> {
+      const res = await fetch(`${env.LIBSQL_BASE_URL.replace(/\/$/, "")}/stats`);
+      const stats = (await res.json()) as { databases: Record<string, number> };
+      return stats.databases[dbName] ?? 0;
+    },
+  };
+}
+
+export type TestService = Awaited<ReturnType<typeof createTestService>>;

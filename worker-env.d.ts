@@ -1,0 +1,8 @@
+// Bindings the test pool adds (vitest.config.ts); the Worker itself reads settings through
+// src/config.ts only.
+declare namespace Cloudflare {
+  interface Env {
+    LIBSQL_BASE_URL: string;
+    RESEND_STAND_IN_URL: string;
+  }
+}
