@@ -66,6 +66,10 @@ export async function createTestService(options: TestServiceOptions = {}) {
   const deps = await buildDeps(parseConfig(settings), { defer, ...(options.clock ? { clock: options.clock } : {}), ...options.deps });
   const app = createApp(deps);
 
+  async function runDeferred() {
+    while (queued.length > 0) await queued.shift()!();
+  }
+
   async function request(path: string, init: RequestInit & { json?: unknown; token?: string } = {}) {
     const headers = new Headers(init.headers);
     let body = init.body;
@@ -86,13 +90,12 @@ export async function createTestService(options: TestServiceOptions = {}) {
     settings,
     request,
     post: (path: string, json: unknown, token?: string) => request(path, { method: "POST", json, token }),
-    /** Waits for every mail delivery and other background work started so far. */
+    /** Runs what waits for runDeferred(), then waits for all background work started so far. */
     async settle() {
+      await runDeferred();
       while (running.size > 0) await Promise.all([...running]);
     },
-    async runDeferred() {
-      while (queued.length > 0) await queued.shift()!();
-    },
+    runDeferred,
     /** Pipelines (HTTP round trips) this service's database has received so far. */
     async dbRoundTrips(): Promise<number> {
       const res = await fetch(`${env.LIBSQL_BASE_URL.replace(/\/$/, "")}/stats`);
