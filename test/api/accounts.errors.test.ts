@@ -111,7 +111,8 @@ describe("refresh, logout and me", () => {
   });
 
   it("answers /v1/me without a token, or with garbage, with 401 and WWW-Authenticate: Bearer", async () => {
-    for (const headers of [{}, { authorization: "Bearer not.a.jwt" }, { authorization: "Basic abc" }]) {
+    const cases: Array<Record<string, string>> = [{}, { authorization: "Bearer not.a.jwt" }, { authorization: "Basic abc" }];
+    for (const headers of cases) {
       const res = await t.request("/v1/me", { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);

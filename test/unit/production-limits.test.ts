@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
 import { createPasswordHasher, parsePasswordHash, PBKDF2_MAX_ITERATIONS } from "../../src/lib/crypto/password.ts";
 
