@@ -94,7 +94,7 @@ export const accountRoutes = new Hono<AppEnv>()
       return c.json(ACCEPTED, 202);
     },
   )
-  .post("/v1/confirm", validateJson(z.object({ token: z.string().max(512) })), async (c) => {
+  .post("/v1/confirm", validateJson(z.object({ token: z.string().max(4096) })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();

@@ -102,7 +102,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     sendQueued(c, [mail.row]);
     return c.json(FORGOT_ACCEPTED, 202);
   })
-  .post("/v1/password/reset", validateJson(z.object({ token: z.string().max(512), password: passwordField })), async (c) => {
+  .post("/v1/password/reset", validateJson(z.object({ token: z.string().max(4096), password: passwordField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock, passwords } = deps;
     const { token, password } = c.req.valid("json");
