@@ -40,7 +40,7 @@ export const sessionRoutes = new Hono<AppEnv>()
     await db.batch([...session.writes, ...rehash, recordAudit(db, "login_succeeded", user.id, client, now)]);
     return c.json({ user: toUserJson(user), session: session.body });
   })
-  .post("/v1/token/refresh", validateJson(z.object({ refresh_token: z.string().max(512) })), async (c) => {
+  .post("/v1/token/refresh", validateJson(z.object({ refresh_token: z.string().max(4096) })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const token = c.req.valid("json").refresh_token;
