@@ -1,9 +1,8 @@
-import type { UserRow } from "./identity.ts";
+import { recipientOf, type UserRow } from "./identity.ts";
 import { createEmailToken } from "./email-tokens.ts";
 import type { Deps } from "../http/context.ts";
 import { linkWithToken } from "../lib/links.ts";
 import { queueMail } from "../mail/outbox.ts";
-import type { Locale } from "../mail/types.ts";
 
 // A confirmation mail for `user`, ready to go into the caller's batch.
 export async function prepareConfirmation(deps: Deps, user: Pick<UserRow, "id" | "email" | "name" | "locale">, now: number) {
@@ -12,10 +11,8 @@ export async function prepareConfirmation(deps: Deps, user: Pick<UserRow, "id" |
   const mail = await queueMail(
     deps,
     {
-      userId: user.id,
-      to: user.email,
+      ...recipientOf(user),
       template: "confirm-email",
-      locale: user.locale as Locale,
       data: {
         appName: config.appName,
         name: user.name,

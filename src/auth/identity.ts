@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { users } from "../db/schema.ts";
+import type { Locale } from "../mail/types.ts";
 
 export const MAX_EMAIL_LENGTH = 254;
 export const MAX_PASSWORD_LENGTH = 256;
@@ -40,4 +41,9 @@ export function toUserJson(user: UserRow) {
     email_confirmed: user.emailConfirmedAt !== null,
     created_at: new Date(user.createdAt).toISOString(),
   };
+}
+
+/** Who a mail about this user goes to, in the user's language. */
+export function recipientOf(user: Pick<UserRow, "id" | "email" | "locale">) {
+  return { userId: user.id, to: user.email, locale: user.locale as Locale };
 }

@@ -1,13 +1,13 @@
 import { Hono } from "hono";
-import { and, eq, inArray } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { resolveLocale } from "../../emails/index.ts";
-import { consumeEmailTokenStatement } from "../auth/email-tokens.ts";
+import { consumeEmailToken } from "../auth/email-tokens.ts";
 import { prepareConfirmation } from "../auth/confirmation.ts";
-import { emailField, nameField, passwordField, toUserJson } from "../auth/identity.ts";
+import { emailField, nameField, passwordField, recipientOf, toUserJson } from "../auth/identity.ts";
 import { checkPasswordPolicy } from "../auth/password-policy.ts";
 import { openSession } from "../auth/sessions.ts";
-import { emailTokens, users } from "../db/schema.ts";
+import { users } from "../db/schema.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import type { AppEnv } from "../http/context.ts";
@@ -15,7 +15,6 @@ import { validateJson } from "../http/validate.ts";
 import { randomId } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
-import type { Locale } from "../mail/types.ts";
 import { sendQueued } from "../mail/send-queued.ts";
 
 const ACCEPTED = { message: "If the address can be registered, a confirmation email is on its way." };
@@ -75,10 +74,8 @@ export const accountRoutes = new Hono<AppEnv>()
         const mail = await queueMail(
           deps,
           {
-            userId: existing.id,
-            to: existing.email,
+            ...recipientOf(existing),
             template: "already-registered",
-            locale: existing.locale as Locale,
             data: {
               appName: config.appName,
               name: existing.name,
@@ -98,27 +95,9 @@ export const accountRoutes = new Hono<AppEnv>()
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();
-    const consume = await consumeEmailTokenStatement(db, c.req.valid("json").token, "confirm_email", now);
-    if (!consume) throw new AppError("invalid_token");
-    // The consuming UPDATE and the read of its user travel in one batch (one round trip).
-    const [consumed, userRows] = await db.batch([
-      consume.statement,
-      db
-        .select()
-        .from(users)
-        .where(
-          inArray(
-            users.id,
-            db
-              .select({ id: emailTokens.userId })
-              .from(emailTokens)
-              .where(and(eq(emailTokens.tokenHash, consume.tokenHash), eq(emailTokens.usedAt, now))),
-          ),
-        )
-        .limit(1),
-    ]);
-    const user = userRows[0];
-    if (consumed.length === 0 || !user) throw new AppError("invalid_token");
+    const consumed = await consumeEmailToken(db, c.req.valid("json").token, "confirm_email", now);
+    if (!consumed) throw new AppError("invalid_token");
+    const user = consumed.user;
     if (user.disabledAt !== null) throw new AppError("account_disabled");
     const confirmedAt = user.emailConfirmedAt ?? now;
     const session = await openSession(deps, user, c.var.client, now);

@@ -1,9 +1,9 @@
 import { Hono, type Context } from "hono";
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../auth/audit.ts";
-import { consumeEmailTokenStatement, createEmailToken } from "../auth/email-tokens.ts";
-import { emailField, passwordField, type UserRow } from "../auth/identity.ts";
+import { consumeEmailToken, createEmailToken } from "../auth/email-tokens.ts";
+import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy } from "../auth/password-policy.ts";
 import { openSession, revokeUserSessions } from "../auth/sessions.ts";
@@ -16,7 +16,6 @@ import { AppError } from "../lib/errors.ts";
 import { linkWithToken } from "../lib/links.ts";
 import { queueMail } from "../mail/outbox.ts";
 import { sendQueued } from "../mail/send-queued.ts";
-import type { Locale } from "../mail/types.ts";
 
 const FORGOT_ACCEPTED = { message: "If the address has an account, an email with instructions is on its way." };
 const RESET_DONE = { message: "Your password has been changed. Log in with the new password." };
@@ -34,10 +33,8 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
   const mail = await queueMail(
     deps,
     {
-      userId: user.id,
-      to: user.email,
+      ...recipientOf(user),
       template: "password-changed",
-      locale: user.locale as Locale,
       data: {
         appName: config.appName,
         name: user.name,
@@ -84,10 +81,8 @@ export const passwordRoutes = new Hono<AppEnv>()
     const mail = await queueMail(
       deps,
       {
-        userId: user.id,
-        to: user.email,
+        ...recipientOf(user),
         template: "reset-password",
-        locale: user.locale as Locale,
         data: {
           appName: config.appName,
           name: user.name,
@@ -109,24 +104,10 @@ export const passwordRoutes = new Hono<AppEnv>()
     // Checks that need no account run before the token is touched, so a weak choice costs nothing.
     checkPasswordPolicy(password, policyFor(deps));
     const now = clock.now();
-    const consume = await consumeEmailTokenStatement(db, token, "reset_password", now);
-    if (!consume) throw new AppError("invalid_token");
     // Consumed before the password changes: of two concurrent requests with one token, one wins.
-    const [consumed, userRows] = await db.batch([
-      consume.statement,
-      db
-        .select()
-        .from(users)
-        .where(
-          inArray(
-            users.id,
-            db.select({ id: emailTokens.userId }).from(emailTokens).where(eq(emailTokens.tokenHash, consume.tokenHash)),
-          ),
-        )
-        .limit(1),
-    ]);
-    const user = userRows[0];
-    if (consumed.length === 0 || !user) throw new AppError("invalid_token");
+    const consumed = await consumeEmailToken(db, token, "reset_password", now);
+    if (!consumed) throw new AppError("invalid_token");
+    const user = consumed.user;
     try {
       checkPasswordPolicy(password, policyFor(deps, user.email));
     } catch (err) {
@@ -134,7 +115,7 @@ export const passwordRoutes = new Hono<AppEnv>()
       await db
         .update(emailTokens)
         .set({ usedAt: null })
-        .where(and(eq(emailTokens.tokenHash, consume.tokenHash), eq(emailTokens.usedAt, now)));
+        .where(and(eq(emailTokens.tokenHash, consumed.tokenHash), eq(emailTokens.usedAt, now)));
       throw err;
     }
     if (user.disabledAt !== null) throw new AppError("account_disabled");
