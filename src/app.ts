@@ -12,12 +12,13 @@ import { healthRoutes } from "./routes/health.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { passwordRoutes } from "./routes/passwords.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { webhookRoutes } from "./routes/webhooks.ts";
 
 export function createApp(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
-    const requestId = c.req.header("cf-ray") ?? crypto.randomUUID();
+    const requestId = c.req.header("cf-ray")?.slice(0, 64) ?? crypto.randomUUID();
     const started = Date.now();
     c.set("requestId", requestId);
     c.set("deps", deps);
@@ -63,6 +64,8 @@ export function createApp(deps: Deps) {
   app.route("/", passwordRoutes);
   app.route("/", pageRoutes);
   if (deps.config.environment === "development") app.route("/", devRoutes);
+  // Without a secret nothing could be verified: the endpoint does not exist (404), see src/routes/webhooks.ts.
+  if (deps.config.resendWebhookSecret) app.route("/", webhookRoutes);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not found.", c.get("requestId")), 404));
   app.onError((err, c) => {

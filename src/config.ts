@@ -39,7 +39,11 @@ const EnvSchema = z.object({
   MAIL_FROM: z.string().min(3).default("edge-auth <no-reply@localhost>"),
   RESEND_API_KEY: optionalText,
   RESEND_BASE_URL: z.string().url().optional(),
-  RESEND_WEBHOOK_SECRET: optionalText,
+  // Resend shows it as whsec_<base64>; checked here so a pasted-wrong secret fails at start, not per webhook.
+  RESEND_WEBHOOK_SECRET: optionalText.refine(
+    (v) => v === undefined || (/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(v) && (v.length - 6) % 4 === 0),
+    "must be whsec_ followed by base64, as Resend shows it",
+  ),
   MAIL_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100).default(5),
   ALLOWED_ORIGINS: z
     .string()

@@ -1,15 +1,17 @@
-import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, or, sql } from "drizzle-orm";
 import { renderEmail, type TemplateData, type TemplateName } from "../../emails/index.ts";
-import { outbox, suppressions } from "../db/schema.ts";
+import { outbox, suppressions, type OutboxStatus } from "../db/schema.ts";
 import type { Deps } from "../http/context.ts";
 import { randomId } from "../lib/crypto/tokens.ts";
 import { seal, unseal } from "../lib/crypto/seal.ts";
 import { logEvent } from "../lib/log.ts";
-import type { Locale, SendResult } from "./types.ts";
+import type { Locale, RenderedMail, SendResult } from "./types.ts";
 
 export const DELIVERY_LEASE_MS = 60_000;
 export const DEFAULT_DEADLINE_MS = 24 * 3600_000;
-const CRON_BATCH = 25;
+// One cron run costs 2 subrequests (claim, suppression lookup) plus 2 per mail (send, outcome):
+// 20 mails stay under the 50 subrequests a Workers Free invocation may make.
+export const CRON_BATCH = 20;
 
 export interface MailRequest<T extends TemplateName> {
   userId: string | null;
@@ -21,7 +23,7 @@ export interface MailRequest<T extends TemplateName> {
   expiresAt?: number;
 }
 
-type OutboxRow = typeof outbox.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;
 
 // The outbox row is written in the caller's batch together with the change that causes the mail,
 // already claimed by this request, so delivery right after the response needs no extra claim.
@@ -46,76 +48,98 @@ export async function queueMail<T extends TemplateName>(deps: Deps, mail: MailRe
   return { row, write: deps.db.insert(outbox).values(row) };
 }
 
+/** Exponential from 30 s, capped at an hour, with ±20 % jitter so failed mails do not retry in step. */
 export function backoffMs(attempts: number, random = Math.random()): number {
   const base = Math.min(30_000 * 2 ** Math.max(0, attempts - 1), 3600_000);
   return Math.round(base * (0.8 + 0.4 * random));
 }
 
-// Sends one claimed row and records the outcome. Only the claim holder (status 'sending') may
-// finish it, so a late duplicate worker cannot overwrite a newer state.
-export async function deliverClaimed(deps: Deps, row: OutboxRow): Promise<void> {
-  const { db, clock, config, mailer } = deps;
-  const finish = (values: Partial<OutboxRow>) =>
-    db
-      .update(outbox)
-      .set({ ...values, claimedUntil: null, updatedAt: clock.now() })
-      .where(and(eq(outbox.id, row.id), eq(outbox.status, "sending")));
-
-  if (clock.now() >= row.deadlineAt) {
-    await finish({ status: "failed", lastError: "deadline passed", payload: null });
-    return;
-  }
-  const suppressed = await db.select().from(suppressions).where(eq(suppressions.email, row.toEmail)).limit(1);
-  if (suppressed.length > 0) {
-    await finish({ status: "suppressed", lastError: `address suppressed: ${suppressed[0]!.reason}`, payload: null });
-    return;
-  }
-  if (row.payload === null) {
-    await finish({ status: "failed", lastError: "payload missing" });
-    return;
-  }
-  const data = JSON.parse(await unseal(deps.outboxKey, row.payload));
-  const rendered = await renderEmail(row.template as TemplateName, data, row.locale as Locale);
-  const result: SendResult = await mailer
-    .send({ id: row.id, to: row.toEmail, from: config.mailFrom, ...rendered })
-    .catch((err: unknown): SendResult => ({ ok: false, retryable: true, reason: err instanceof Error ? err.name : "error" }));
-  const now = clock.now();
-  if (result.ok) {
-    // The dev mailbox reads the payload back; a real provider has it now, so it is dropped here.
-    await finish({ status: "sent", providerId: result.providerId, lastError: null, payload: mailer.kind === "dev" ? row.payload : null });
-  } else if (result.retryable && now < row.deadlineAt) {
-    const wait = result.retryAfterSeconds ? result.retryAfterSeconds * 1000 : backoffMs(row.attempts);
-    await finish({ status: "pending", nextAttemptAt: now + wait, lastError: result.reason });
-  } else {
-    await finish({ status: "failed", lastError: result.reason, payload: null });
-  }
-  logEvent("mail_attempt", { outboxId: row.id, template: row.template, ok: result.ok, attempts: row.attempts });
+/** When a mail that failed for a passing reason is tried again. */
+export function nextAttemptAt(row: Pick<OutboxRow, "attempts" | "deadlineAt">, retryAfterSeconds: number | undefined, now: number) {
+  const wait = retryAfterSeconds === undefined ? backoffMs(row.attempts) : retryAfterSeconds * 1000;
+  // An attempt after the deadline only records the failure; it need not wait any longer than that.
+  return Math.min(now + wait, row.deadlineAt);
 }
 
-// Cron: claim what is due (or whose claim expired because an isolate died mid-send) and deliver it.
+/** Delivers one row claimed by the request that wrote it (status 'sending', lease running). */
+export async function deliverClaimed(deps: Deps, row: OutboxRow): Promise<void> {
+  await deliverRows(deps, [row]);
+}
+
+// Cron: claim what is due, or whose lease ran out because the isolate sending it died, and deliver
+// it. The claim is one UPDATE that re-checks the status, so of two runs (or a run and the request
+// path) only one ever holds a row.
 export async function deliverDueMail(deps: Deps): Promise<number> {
   const { db, clock } = deps;
   const now = clock.now();
-  const due = db
-    .select({ id: outbox.id })
-    .from(outbox)
-    .where(
-      or(
-        and(eq(outbox.status, "pending"), lte(outbox.nextAttemptAt, now)),
-        and(eq(outbox.status, "sending"), lte(outbox.claimedUntil, now)),
-      ),
-    )
-    .limit(CRON_BATCH);
+  const claimable = or(
+    and(eq(outbox.status, "pending"), lte(outbox.nextAttemptAt, now)),
+    and(eq(outbox.status, "sending"), lte(outbox.claimedUntil, now)),
+  );
+  const due = db.select({ id: outbox.id }).from(outbox).where(claimable).orderBy(asc(outbox.nextAttemptAt)).limit(CRON_BATCH);
   const claimed = await db
     .update(outbox)
     .set({ status: "sending", claimedUntil: now + DELIVERY_LEASE_MS, attempts: sql`${outbox.attempts} + 1`, updatedAt: now })
-    .where(
-      and(
-        inArray(outbox.id, due),
-        or(eq(outbox.status, "pending"), and(eq(outbox.status, "sending"), lte(outbox.claimedUntil, now))),
-      ),
-    )
+    .where(and(inArray(outbox.id, due), claimable))
     .returning();
-  for (const row of claimed) await deliverClaimed(deps, row);
+  await deliverRows(deps, claimed);
   return claimed.length;
+}
+
+async function deliverRows(deps: Deps, rows: OutboxRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const addresses = [...new Set(rows.map((row) => row.toEmail))];
+  const suppressed = await deps.db.select().from(suppressions).where(inArray(suppressions.email, addresses));
+  const reasons = new Map(suppressed.map((s) => [s.email, s.reason]));
+  await Promise.all(rows.map((row) => deliverRow(deps, row, reasons.get(row.toEmail))));
+}
+
+async function deliverRow(deps: Deps, row: OutboxRow, suppressedFor: string | undefined): Promise<void> {
+  const { db, clock, config, mailer } = deps;
+  // Only the holder of this claim records the outcome: a worker whose lease ran out and was
+  // re-claimed cannot overwrite what the newer claim wrote.
+  const finish = async (status: OutboxStatus, values: Partial<OutboxRow> = {}) => {
+    await db
+      .update(outbox)
+      .set({ ...values, status, claimedUntil: null, updatedAt: clock.now() })
+      .where(and(eq(outbox.id, row.id), eq(outbox.status, "sending"), eq(outbox.claimedUntil, row.claimedUntil ?? -1)));
+    logEvent("mail_attempt", { outboxId: row.id, template: row.template, attempts: row.attempts, status, reason: values.lastError ?? null });
+  };
+
+  try {
+    if (clock.now() >= row.deadlineAt) return await finish("failed", { lastError: "deadline passed", payload: null });
+    if (suppressedFor !== undefined) {
+      return await finish("suppressed", { lastError: `address suppressed: ${suppressedFor}`, payload: null });
+    }
+    const rendered = await renderRow(deps, row);
+    if (!rendered) return await finish("failed", { lastError: "payload unreadable", payload: null });
+
+    const result: SendResult = await mailer
+      .send({ id: row.id, to: row.toEmail, from: config.mailFrom, ...rendered })
+      .catch((err: unknown): SendResult => ({ ok: false, retryable: true, reason: err instanceof Error ? err.name : "error" }));
+    const now = clock.now();
+    if (result.ok) {
+      // The dev mailbox reads the payload back; a real provider has the mail now, so the token
+      // link it holds is dropped.
+      return await finish("sent", { providerId: result.providerId, lastError: null, payload: mailer.kind === "dev" ? row.payload : null });
+    }
+    if (result.retryable && now < row.deadlineAt) {
+      return await finish("pending", { nextAttemptAt: nextAttemptAt(row, result.retryAfterSeconds, now), lastError: result.reason });
+    }
+    return await finish("failed", { lastError: result.reason, payload: null });
+  } catch (err) {
+    // Most likely the database; the row stays claimed until its lease ends, then the cron retries it.
+    logEvent("mail_attempt_error", { outboxId: row.id, error: err instanceof Error ? err.name : "error" });
+  }
+}
+
+async function renderRow(deps: Deps, row: OutboxRow): Promise<RenderedMail | null> {
+  if (row.payload === null) return null;
+  try {
+    const data = JSON.parse(await unseal(deps.outboxKey, row.payload)) as TemplateData[TemplateName];
+    return renderEmail(row.template as TemplateName, data, row.locale as Locale);
+  } catch {
+    // Sealed with another key (rotated pepper) or a template that no longer exists: it never will send.
+    return null;
+  }
 }

@@ -1,22 +1,71 @@
 import { Hono } from "hono";
 import { desc } from "drizzle-orm";
-import { renderEmail, type TemplateName } from "../../emails/index.ts";
+import { LOCALES, renderEmail, type TemplateData, type TemplateName } from "../../emails/index.ts";
+import type { Config } from "../config.ts";
 import { outbox } from "../db/schema.ts";
 import type { AppEnv, Deps } from "../http/context.ts";
 import { unseal } from "../lib/crypto/seal.ts";
+import { AppError } from "../lib/errors.ts";
 import type { Locale } from "../mail/types.ts";
 
 // Development only (createApp mounts these when ENVIRONMENT=development): the outbox is the mailbox.
 
 const LIMIT = 100;
 
+// Data for previews; the token in the links is a placeholder that no endpoint accepts.
+const PREVIEW_TOKEN = "preview-token-not-valid";
+const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
+  "confirm-email": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    link: config.confirmUrl.replace("{token}", PREVIEW_TOKEN),
+    expiresInHours: Math.round(config.confirmTokenTtl / 3600),
+  }),
+  "already-registered": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    loginUrl: config.loginUrl,
+    resetUrl: `${config.publicUrl}/reset`,
+  }),
+  "reset-password": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
+    expiresInMinutes: Math.round(config.resetTokenTtl / 60),
+  }),
+  "password-changed": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString(),
+    ip: "203.0.113.7",
+    userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/130.0",
+    resetUrl: `${config.publicUrl}/reset`,
+  }),
+};
+
+function isTemplateName(name: string): name is TemplateName {
+  return Object.hasOwn(samples, name);
+}
+
+function renderPreview<T extends TemplateName>(template: T, config: Config, locale: Locale) {
+  return renderEmail(template, samples[template](config), locale);
+}
+
+// Null once the payload is gone (sent through Resend, failed) or unreadable (sealed under another pepper).
+async function renderStored(deps: Deps, row: typeof outbox.$inferSelect) {
+  if (!row.payload) return null;
+  try {
+    return renderEmail(row.template as TemplateName, JSON.parse(await unseal(deps.outboxKey, row.payload)), row.locale as Locale);
+  } catch {
+    return null;
+  }
+}
+
 async function readMailbox(deps: Deps) {
   const rows = await deps.db.select().from(outbox).orderBy(desc(outbox.createdAt)).limit(LIMIT);
   return Promise.all(
     rows.map(async (row) => {
-      const rendered = row.payload
-        ? renderEmail(row.template as TemplateName, JSON.parse(await unseal(deps.outboxKey, row.payload)), row.locale as Locale)
-        : null;
+      const rendered = await renderStored(deps, row);
       return {
         id: row.id,
         to: row.toEmail,
@@ -36,6 +85,40 @@ async function readMailbox(deps: Deps) {
 }
 
 export const devRoutes = new Hono<AppEnv>()
+  .get("/dev/emails", (c) =>
+    c.html(
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <title>Email previews · {c.var.deps.config.appName}</title>
+        </head>
+        <body style="font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem">
+          <h1>Email previews</h1>
+          <ul>
+            {Object.keys(samples).flatMap((template) =>
+              LOCALES.map((locale) => (
+                <li>
+                  {template} · {locale}: <a href={`/dev/emails/${template}?locale=${locale}`}>HTML</a> ·{" "}
+                  <a href={`/dev/emails/${template}?locale=${locale}&format=text`}>text</a>
+                </li>
+              )),
+            )}
+          </ul>
+        </body>
+      </html>,
+    ),
+  )
+  .get("/dev/emails/:template", (c) => {
+    const template = c.req.param("template");
+    if (!isTemplateName(template)) throw new AppError("not_found", "No email template has that name.");
+    const locale = c.req.query("locale") ?? "en";
+    const format = c.req.query("format") ?? "html";
+    if (!(LOCALES as readonly string[]).includes(locale) || (format !== "html" && format !== "text")) {
+      throw new AppError("validation_failed", `Use ?locale=${LOCALES.join("|")} and ?format=html|text.`);
+    }
+    const mail = renderPreview(template, c.var.deps.config, locale as Locale);
+    return format === "text" ? c.text(`Subject: ${mail.subject}\n\n${mail.text}`) : c.html(mail.html);
+  })
   .get("/dev/mailbox.json", async (c) => c.json({ messages: await readMailbox(c.var.deps) }))
   .get("/dev/mailbox", async (c) => {
     const messages = await readMailbox(c.var.deps);

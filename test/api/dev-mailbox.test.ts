@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { LOCALES } from "../../emails/index.ts";
+import { deliverDueMail } from "../../src/mail/outbox.ts";
+import { setMailFailure, uniqueEmail } from "../support/mail.ts";
+import { createTestService, TestClock, type TestService } from "../support/service.ts";
+
+const TEMPLATES = ["confirm-email", "already-registered", "reset-password", "password-changed"] as const;
+
+interface MailboxEntry {
+  to: string;
+  template: string;
+  locale: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  subject: string | null;
+  text: string | null;
+  links: string[];
+}
+
+async function mailbox(t: TestService): Promise<MailboxEntry[]> {
+  const res = await t.request("/dev/mailbox.json");
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { messages: MailboxEntry[] }).messages;
+}
+
+async function register(t: TestService, email: string) {
+  expect((await t.post("/v1/register", { email, password: "correct horse battery", name: "Ana" })).status).toBe(202);
+  await t.settle();
+}
+
+let failingFor: string | null = null;
+afterEach(async () => {
+  if (failingFor) await setMailFailure({ mode: "none", to: failingFor });
+  failingFor = null;
+});
+
+describe("GET /dev/mailbox in development without a Resend key", () => {
+  it("shows each mail with its status, attempts and links", async () => {
+    const t = await createTestService({ settings: { ENVIRONMENT: "development", RESEND_API_KEY: "" } });
+    const email = uniqueEmail("dev");
+    await register(t, email);
+
+    const [entry] = (await mailbox(t)).filter((m) => m.to === email);
+    expect(entry).toMatchObject({ template: "confirm-email", locale: "en", status: "sent", attempts: 1, last_error: null });
+    expect(entry!.subject).toBe("Confirm your email address for Acme");
+    expect(entry!.links).toEqual([expect.stringMatching(/^https:\/\/auth\.example\.test\/confirm#token=[A-Za-z0-9_-]{43}$/)]);
+
+    const page = await t.request("/dev/mailbox");
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain(email);
+    expect(html).toContain("status <b>sent</b> · attempts 1");
+  });
+});
+
+describe("GET /dev/mailbox in development with Resend", () => {
+  it("shows a mail that is waiting for a retry with its error, then as sent without its content", async () => {
+    const clock = new TestClock();
+    const t = await createTestService({ clock, settings: { ENVIRONMENT: "development" } });
+    const email = uniqueEmail("dev-retry");
+    failingFor = email;
+    await setMailFailure({ mode: "status", status: 500, times: 1, to: email });
+    await register(t, email);
+
+    expect((await mailbox(t)).find((m) => m.to === email)).toMatchObject({
+      status: "pending",
+      attempts: 1,
+      last_error: "resend 500 internal_server_error",
+    });
+    clock.advance(5 * 60_000);
+    await deliverDueMail(t.deps);
+    // Resend has the mail; the token link is not kept, so the mailbox cannot show it any more.
+    expect((await mailbox(t)).find((m) => m.to === email)).toMatchObject({ status: "sent", attempts: 2, text: null, links: [] });
+  });
+});
+
+describe("GET /dev/emails/:template", () => {
+  let t: TestService;
+  const service = async () => (t ??= await createTestService({ settings: { ENVIRONMENT: "development", RESEND_API_KEY: "" } }));
+
+  it("lists every template in every locale", async () => {
+    const html = await (await (await service()).request("/dev/emails")).text();
+    for (const template of TEMPLATES) {
+      for (const locale of LOCALES) expect(html).toContain(`/dev/emails/${template}?locale=${locale}`);
+    }
+  });
+
+  describe.each(TEMPLATES.flatMap((template) => LOCALES.map((locale) => ({ template, locale }))))("$template in $locale", ({ template, locale }) => {
+    it("previews the HTML and the text", async () => {
+      const s = await service();
+      const html = await s.request(`/dev/emails/${template}?locale=${locale}`);
+      expect(html.status).toBe(200);
+      expect(html.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(await html.text()).toContain(`<html lang="${locale}"`);
+
+      const text = await s.request(`/dev/emails/${template}?locale=${locale}&format=text`);
+      expect(text.status).toBe(200);
+      expect(text.headers.get("content-type")).toMatch(/^text\/plain/);
+      const body = await text.text();
+      expect(body).toMatch(/^Subject: .*Acme/);
+      expect(body).toContain("Ana");
+    });
+  });
+
+  it("previews in the requested language", async () => {
+    const s = await service();
+    const subjects = await Promise.all(
+      LOCALES.map(async (locale) => (await (await s.request(`/dev/emails/confirm-email?locale=${locale}&format=text`)).text()).split("\n")[0]),
+    );
+    expect(subjects).toEqual([
+      "Subject: Confirm your email address for Acme",
+      "Subject: Confirma tu correo electrónico para Acme",
+      "Subject: Confirme seu e-mail no Acme",
+    ]);
+  });
+
+  it.each([
+    { path: "/dev/emails/welcome", status: 404, code: "not_found" },
+    { path: "/dev/emails/toString", status: 404, code: "not_found" },
+    { path: "/dev/emails/confirm-email?locale=fr", status: 400, code: "validation_failed" },
+    { path: "/dev/emails/confirm-email?format=pdf", status: 400, code: "validation_failed" },
+  ])("$status $code for $path", async ({ path, status, code }) => {
+    const res = await (await service()).request(path);
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+  });
+});
+
+describe.each(["test", "production"])("outside development (%s)", (environment) => {
+  it.each(["/dev/mailbox", "/dev/mailbox.json", "/dev/emails", "/dev/emails/confirm-email?locale=en"])("404 for %s", async (path) => {
+    const t = await createTestService({ settings: { ENVIRONMENT: environment } });
+    const res = await t.request(path);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  });
+});
