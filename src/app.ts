@@ -2,11 +2,14 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { HTTPException } from "hono/http-exception";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { AppEnv, Deps } from "./http/context.ts";
 import { requireJsonBody } from "./http/guards.ts";
+import { limitClientIp } from "./http/ip-limit.ts";
 import { AppError, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { accountRoutes } from "./routes/accounts.ts";
+import { auditEventRoutes } from "./routes/audit-events.ts";
 import { devRoutes } from "./routes/dev.tsx";
 import { healthRoutes } from "./routes/health.ts";
 import { pageRoutes } from "./routes/pages.tsx";
@@ -43,6 +46,11 @@ export function createApp(deps: Deps) {
     });
   });
   app.use(secureHeaders({ referrerPolicy: "no-referrer", crossOriginResourcePolicy: "cross-origin" }));
+  // Outside CORS, so preflight answers carry it too.
+  app.use("/v1/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
   app.use(
     "/v1/*",
     cors({
@@ -52,15 +60,13 @@ export function createApp(deps: Deps) {
       maxAge: 600,
     }),
   );
-  app.use("/v1/*", async (c, next) => {
-    await next();
-    c.header("Cache-Control", "no-store");
-  });
   app.use("/v1/*", requireJsonBody);
+  app.use("/v1/*", limitClientIp);
 
   app.route("/", healthRoutes);
   app.route("/", accountRoutes);
   app.route("/", sessionRoutes);
+  app.route("/", auditEventRoutes);
   app.route("/", passwordRoutes);
   app.route("/", pageRoutes);
   if (deps.config.environment === "development") app.route("/", devRoutes);
@@ -68,8 +74,10 @@ export function createApp(deps: Deps) {
   if (deps.config.resendWebhookSecret) app.route("/", webhookRoutes);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not found.", c.get("requestId")), 404));
-  app.onError((err, c) => {
+  app.onError((caught, c) => {
     const requestId = c.get("requestId") ?? crypto.randomUUID();
+    // drizzle wraps what a single query's client call throws (e.g. the per-IP 429) in DrizzleQueryError.
+    const err = caught instanceof DrizzleQueryError && caught.cause instanceof AppError ? caught.cause : caught;
     if (err instanceof AppError) {
       for (const [name, value] of Object.entries(err.options.headers ?? {})) c.header(name, value);
       return c.json(errorBody(err.code, err.message, requestId, err.options.details), err.status);
@@ -87,6 +95,8 @@ export function createApp(deps: Deps) {
   return app;
 }
 
-function describe(err: unknown) {
+function describe(err: unknown): string {
+  // A failed query's message lists its parameters (addresses, token hashes): log the cause only.
+  if (err instanceof DrizzleQueryError) return `DrizzleQueryError: ${err.cause ? describe(err.cause) : "no cause"}`;
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -45,6 +45,15 @@ const EnvSchema = z.object({
     "must be whsec_ followed by base64, as Resend shows it",
   ),
   MAIL_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100).default(5),
+  // Abuse limits (src/auth/rate-limit.ts): POSTs per client IP per window; login lock-out.
+  IP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(60),
+  IP_RATE_WINDOW_SECONDS: seconds(60),
+  LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  LOGIN_LOCKOUT_BASE_SECONDS: seconds(30),
+  LOGIN_LOCKOUT_MAX_SECONDS: seconds(900),
+  PWNED_PASSWORDS_CHECK: z.enum(["true", "false"]).default("false"),
+  PWNED_PASSWORDS_URL: z.string().url().default("https://api.pwnedpasswords.com"),
+  PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
   ALLOWED_ORIGINS: z
     .string()
     .default("")
@@ -83,6 +92,14 @@ export type Config = {
   resendBaseUrl: string | undefined;
   resendWebhookSecret: string | undefined;
   mailPerAddressPerHour: number;
+  ipRateLimit: number;
+  ipRateWindowSeconds: number;
+  loginLockoutThreshold: number;
+  loginLockoutBaseSeconds: number;
+  loginLockoutMaxSeconds: number;
+  pwnedPasswordsCheck: boolean;
+  pwnedPasswordsUrl: string;
+  pwnedPasswordsTimeoutMs: number;
   allowedOrigins: string[];
 };
 
@@ -134,6 +151,14 @@ export function parseConfig(env: Record<string, unknown>): Config {
     resendBaseUrl: e.RESEND_BASE_URL,
     resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
     mailPerAddressPerHour: e.MAIL_PER_ADDRESS_PER_HOUR,
+    ipRateLimit: e.IP_RATE_LIMIT,
+    ipRateWindowSeconds: e.IP_RATE_WINDOW_SECONDS,
+    loginLockoutThreshold: e.LOGIN_LOCKOUT_THRESHOLD,
+    loginLockoutBaseSeconds: e.LOGIN_LOCKOUT_BASE_SECONDS,
+    loginLockoutMaxSeconds: Math.max(e.LOGIN_LOCKOUT_MAX_SECONDS, e.LOGIN_LOCKOUT_BASE_SECONDS),
+    pwnedPasswordsCheck: e.PWNED_PASSWORDS_CHECK === "true",
+    pwnedPasswordsUrl: e.PWNED_PASSWORDS_URL,
+    pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,
     allowedOrigins: e.ALLOWED_ORIGINS,
   };
 }

@@ -1,4 +1,5 @@
 import { AppError } from "../lib/errors.ts";
+import { COMMON_PASSWORDS } from "./common-passwords.ts";
 
 export interface PolicyContext {
   minLength: number;
@@ -6,10 +7,39 @@ export interface PolicyContext {
   appName: string;
 }
 
-// NIST SP 800-63B: length and a check against known-bad choices; no composition rules.
+// Shorter fragments would refuse too much by accident ("an", "jo").
+const MIN_FRAGMENT_LENGTH = 3;
+
+let common: Set<string> | undefined;
+// Built on first use, once per isolate: the list is immutable data, not request state.
+function isCommon(lowered: string): boolean {
+  common ??= new Set(COMMON_PASSWORDS.split("\n"));
+  return common.has(lowered);
+}
+
+// The address's local part, and without a "+tag", since either is an obvious guess.
+function emailFragments(email: string | undefined): string[] {
+  if (!email) return [];
+  const local = email.slice(0, email.lastIndexOf("@")).toLowerCase();
+  return [local, local.split("+")[0]!];
+}
+
+// NIST SP 800-63B: a minimum length and a check against values known to be bad (common passwords,
+// the account's own address, the service's name); no composition rules. The password arrives
+// NFC-normalised (identity.ts passwordField).
 export function checkPasswordPolicy(password: string, ctx: PolicyContext): void {
-  const length = [...password].length;
-  if (length < ctx.minLength) {
+  if ([...password].length < ctx.minLength) {
     throw new AppError("weak_password", `Use at least ${ctx.minLength} characters.`);
+  }
+  const lowered = password.toLowerCase();
+  if (isCommon(lowered)) {
+    throw new AppError("weak_password", "This password is too common. Choose a different one.");
+  }
+  if (emailFragments(ctx.email).some((part) => part.length >= MIN_FRAGMENT_LENGTH && lowered.includes(part))) {
+    throw new AppError("weak_password", "The password must not contain your email address.");
+  }
+  const app = ctx.appName.toLowerCase();
+  if (app.length >= MIN_FRAGMENT_LENGTH && lowered.includes(app)) {
+    throw new AppError("weak_password", `The password must not contain the name ${ctx.appName}.`);
   }
 }

@@ -19,6 +19,8 @@ export interface Deps {
    * can count what the response itself cost before background work starts.
    */
   defer?: (task: () => Promise<void>) => void;
+  /** Outbound HTTP for the Pwned Passwords check; defaults to the global fetch. Tests pass a stand-in. */
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
 }
 
 export interface RequestInfo {

@@ -2,10 +2,12 @@ import { Hono } from "hono";
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { resolveLocale } from "../../emails/index.ts";
+import { recordAudit } from "../auth/audit.ts";
 import { consumeEmailToken } from "../auth/email-tokens.ts";
 import { prepareConfirmation } from "../auth/confirmation.ts";
 import { emailField, nameField, passwordField, recipientOf, toUserJson } from "../auth/identity.ts";
 import { checkPasswordPolicy } from "../auth/password-policy.ts";
+import { refuseBreachedPassword } from "../auth/breached-password.ts";
 import { openSession } from "../auth/sessions.ts";
 import { users } from "../db/schema.ts";
 import { lookupAccount } from "../auth/lookup.ts";
@@ -31,6 +33,7 @@ export const accountRoutes = new Hono<AppEnv>()
       const { db, config, clock, passwords } = deps;
       const body = c.req.valid("json");
       checkPasswordPolicy(body.password, { minLength: config.passwordMinLength, email: body.email, appName: config.appName });
+      await refuseBreachedPassword(deps, body.password, c.var.requestId);
       const now = clock.now();
       const account = await lookupAccount(deps, body.email, ["confirm", "already_registered"]);
       const existing = account.user;
@@ -51,7 +54,12 @@ export const accountRoutes = new Hono<AppEnv>()
         };
         const confirmation = await prepareConfirmation(deps, user, now);
         try {
-          await db.batch([db.insert(users).values(user), ...confirmation.writes, account.countMail("confirm", now)]);
+          await db.batch([
+            db.insert(users).values(user),
+            ...confirmation.writes,
+            account.countMail("confirm", now),
+            recordAudit(db, "registered", user.id, c.var.client, now),
+          ]);
         } catch (err) {
           // A concurrent registration of the same address won the unique index: same answer.
           if (isUniqueViolation(err)) return c.json(ACCEPTED, 202);
@@ -104,6 +112,7 @@ export const accountRoutes = new Hono<AppEnv>()
     await db.batch([
       db.update(users).set({ emailConfirmedAt: confirmedAt, updatedAt: now }).where(eq(users.id, user.id)),
       ...session.writes,
+      recordAudit(db, "email_confirmed", user.id, c.var.client, now),
     ]);
     return c.json({ user: toUserJson({ ...user, emailConfirmedAt: confirmedAt }), session: session.body });
   })

@@ -6,6 +6,7 @@ import { consumeEmailToken, createEmailToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy } from "../auth/password-policy.ts";
+import { refuseBreachedPassword } from "../auth/breached-password.ts";
 import { openSession, revokeUserSessions } from "../auth/sessions.ts";
 import { prepareConfirmation } from "../auth/confirmation.ts";
 import { emailTokens, sessions, users } from "../db/schema.ts";
@@ -103,6 +104,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     const { token, password } = c.req.valid("json");
     // Checks that need no account run before the token is touched, so a weak choice costs nothing.
     checkPasswordPolicy(password, policyFor(deps));
+    await refuseBreachedPassword(deps, password, c.var.requestId);
     const now = clock.now();
     // Consumed before the password changes: of two concurrent requests with one token, one wins.
     const consumed = await consumeEmailToken(db, token, "reset_password", now);
@@ -135,6 +137,7 @@ export const passwordRoutes = new Hono<AppEnv>()
       const auth = c.var.auth;
       const body = c.req.valid("json");
       checkPasswordPolicy(body.new_password, policyFor(deps));
+      await refuseBreachedPassword(deps, body.new_password, c.var.requestId);
       const now = clock.now();
       const [userRows, sessionRows] = await db.batch([
         db.select().from(users).where(eq(users.id, auth.sub)).limit(1),

@@ -3,6 +3,14 @@ import { and, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
+import {
+  clearLoginFailures,
+  lockedUntil,
+  loginCounterKey,
+  rateLimited,
+  readCounter,
+  reserveLoginAttempt,
+} from "../auth/rate-limit.ts";
 import { openSession, revokeSession, revokeUserSessions, rotateSession } from "../auth/sessions.ts";
 import { refreshTokens, sessions, users } from "../db/schema.ts";
 import { requireAuth } from "../http/auth.ts";
@@ -16,28 +24,57 @@ const invalidRefresh = () => new AppError("invalid_token", "The refresh token is
 export const sessionRoutes = new Hono<AppEnv>()
   .post("/v1/login", validateJson(z.object({ email: emailField, password: passwordField })), async (c) => {
     const deps = c.var.deps;
-    const { db, clock, passwords } = deps;
+    const { db, clock, passwords, config } = deps;
     const { email, password } = c.req.valid("json");
     const client = c.var.client;
     const now = clock.now();
-    const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
+    const lockout = {
+      threshold: config.loginLockoutThreshold,
+      baseMs: config.loginLockoutBaseSeconds * 1000,
+      maxMs: config.loginLockoutMaxSeconds * 1000,
+    };
+    const counterKey = await loginCounterKey(email);
+    // One round trip: the address's lock-out state as it was, this attempt counted as a failure
+    // up front (a success clears it), and the account.
+    const [previous, reserved, userRows] = await db.batch([
+      readCounter(db, counterKey),
+      reserveLoginAttempt(db, counterKey, lockout, now),
+      db.select().from(users).where(eq(users.email, email)).limit(1),
+    ]);
+    // While locked even the right password is refused, and no password is checked: known and
+    // unknown addresses answer alike.
+    const locked = lockedUntil(previous[0], now);
+    if (locked !== null || !reserved[0]) throw rateLimited((locked ?? now) - now);
+    const user = userRows[0];
 
     // An unknown address still costs one full derivation, and both failures write the same audit
-    // row, so neither timing nor answer reveals which addresses have accounts.
+    // rows, so neither timing nor answer reveals which addresses have accounts.
     const verdict = user ? await passwords.verify(password, user.passwordHash) : (await passwords.burn(password), null);
     if (!user || !verdict?.ok) {
-      await db.batch([recordAudit(db, "login_failed", user?.id ?? null, client, now)]);
+      const lockStarted = lockedUntil(reserved[0], now) !== null;
+      await db.batch([
+        recordAudit(db, "login_failed", user?.id ?? null, client, now),
+        ...(lockStarted ? [recordAudit(db, "rate_limited", user?.id ?? null, client, now)] : []),
+      ]);
       throw new AppError("invalid_credentials");
     }
-    // Checked only after the password, so these answers tell nothing to someone without it.
-    if (user.disabledAt !== null) throw new AppError("account_disabled");
-    if (user.emailConfirmedAt === null) throw new AppError("email_not_confirmed");
+    // Checked only after the password, so these answers tell nothing to someone without it. The
+    // password was right, so the failure counted up front is taken back.
+    if (user.disabledAt !== null || user.emailConfirmedAt === null) {
+      await db.batch([clearLoginFailures(db, counterKey)]);
+      throw new AppError(user.disabledAt !== null ? "account_disabled" : "email_not_confirmed");
+    }
 
     const session = await openSession(deps, user, client, now);
     const rehash = verdict.needsRehash
       ? [db.update(users).set({ passwordHash: await passwords.hash(password), updatedAt: now }).where(eq(users.id, user.id))]
       : [];
-    await db.batch([...session.writes, ...rehash, recordAudit(db, "login_succeeded", user.id, client, now)]);
+    await db.batch([
+      ...session.writes,
+      ...rehash,
+      clearLoginFailures(db, counterKey),
+      recordAudit(db, "login_succeeded", user.id, client, now),
+    ]);
     return c.json({ user: toUserJson(user), session: session.body });
   })
   .post("/v1/token/refresh", validateJson(z.object({ refresh_token: z.string().max(4096) })), async (c) => {
