@@ -1,6 +1,6 @@
 import type { Locale, RenderedMail } from "../src/mail/types.ts";
-import { formatDuration, greet } from "./i18n.ts";
-import { ActionButton, joinText, Layout, Paragraph, renderDocument, Small, textFooter } from "./layout.tsx";
+import { formatDuration } from "./i18n.ts";
+import { renderLinkMail, type LinkMailCopy } from "./link-mail.tsx";
 
 export interface ResetPasswordData {
   appName: string;
@@ -9,15 +9,7 @@ export interface ResetPasswordData {
   expiresInMinutes: number;
 }
 
-interface Copy {
-  subject: (appName: string) => string;
-  intro: (appName: string) => string;
-  action: string;
-  expiry: (duration: string) => string;
-  notYou: string;
-}
-
-const copy: Record<Locale, Copy> = {
+const copy: Record<Locale, LinkMailCopy> = {
   en: {
     subject: (appName) => `Reset your ${appName} password`,
     intro: (appName) => `We received a request to reset the password of your ${appName} account.`,
@@ -42,20 +34,5 @@ const copy: Record<Locale, Copy> = {
 };
 
 export function renderResetPassword(data: ResetPasswordData, locale: Locale): RenderedMail {
-  const t = copy[locale];
-  const subject = t.subject(data.appName);
-  const greeting = greet(locale, data.name);
-  const intro = t.intro(data.appName);
-  const expiry = t.expiry(formatDuration(locale, data.expiresInMinutes, "minute"));
-  const html = renderDocument(
-    <Layout appName={data.appName} locale={locale} title={subject}>
-      <Paragraph>{greeting}</Paragraph>
-      <Paragraph>{intro}</Paragraph>
-      <ActionButton href={data.link} label={t.action} locale={locale} />
-      <Small>{expiry}</Small>
-      <Small>{t.notYou}</Small>
-    </Layout>,
-  );
-  const text = joinText([greeting, intro, `${t.action}:\n${data.link}`, expiry, t.notYou, textFooter(locale, data.appName)]);
-  return { subject, html, text };
+  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInMinutes, "minute"), locale);
 }

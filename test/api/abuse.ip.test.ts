@@ -131,13 +131,7 @@ describe("per-IP budget on POSTs under /v1", () => {
 
   it("adds no round trip: an accepted request stays within two, a refused one costs one", async () => {
     const s = await createTestService({ clock, background: "manual", settings: { IP_RATE_LIMIT: "2" } });
-    const trips = async (run: () => Promise<Response>) => {
-      const before = await s.dbRoundTrips();
-      const res = await run();
-      const used = (await s.dbRoundTrips()) - before;
-      await s.runDeferred();
-      return { status: res.status, used };
-    };
+    const trips = s.measureTrips;
     const email = uniqueEmail("trips");
     expect(await trips(() => s.post("/v1/register", { email, password: PASSWORD }))).toEqual({ status: 202, used: 2 });
     expect(await trips(() => s.post("/v1/login", { email, password: PASSWORD }))).toEqual({ status: 403, used: 2 });

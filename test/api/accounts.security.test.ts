@@ -205,13 +205,7 @@ describe("concurrency", () => {
 describe("edge budget: libSQL round trips per request", () => {
   it("keeps every endpoint at two round trips or fewer, and /v1/me at none", async () => {
     const s = await createTestService({ background: "manual" });
-    const trips = async (run: () => Promise<Response>) => {
-      const before = await s.dbRoundTrips();
-      const res = await run();
-      const used = (await s.dbRoundTrips()) - before;
-      await s.runDeferred();
-      return { status: res.status, used };
-    };
+    const trips = s.measureTrips;
     const email = uniqueEmail("budget");
     expect(await trips(() => s.post("/v1/register", { email, password: PASSWORD }))).toEqual({ status: 202, used: 2 });
     expect(await trips(() => s.post("/v1/confirm/resend", { email }))).toEqual({ status: 202, used: 2 });

@@ -69,6 +69,13 @@ export async function createTestService(options: TestServiceOptions = {}) {
   const deps = await buildDeps(parseConfig(settings), { defer, ...(options.clock ? { clock: options.clock } : {}), ...options.deps });
   const app = createApp(deps);
 
+  /** Pipelines (HTTP round trips) this service's database has received so far. */
+  async function dbRoundTrips(): Promise<number> {
+    const res = await fetch(`${env.LIBSQL_BASE_URL.replace(/\/$/, "")}/stats`);
+    const stats = (await res.json()) as { databases: Record<string, number> };
+    return stats.databases[dbName] ?? 0;
+  }
+
   async function runDeferred() {
     while (queued.length > 0) await queued.shift()!();
   }
@@ -99,11 +106,17 @@ export async function createTestService(options: TestServiceOptions = {}) {
       while (running.size > 0) await Promise.all([...running]);
     },
     runDeferred,
-    /** Pipelines (HTTP round trips) this service's database has received so far. */
-    async dbRoundTrips(): Promise<number> {
-      const res = await fetch(`${env.LIBSQL_BASE_URL.replace(/\/$/, "")}/stats`);
-      const stats = (await res.json()) as { databases: Record<string, number> };
-      return stats.databases[dbName] ?? 0;
+    dbRoundTrips,
+    /**
+     * Runs one request and counts the libSQL requests (round trips) its response cost; background
+     * work (mail delivery) must be in "manual" mode and runs only after the count.
+     */
+    async measureTrips(run: () => Promise<Response>) {
+      const before = await dbRoundTrips();
+      const res = await run();
+      const used = (await dbRoundTrips()) - before;
+      await runDeferred();
+      return { status: res.status, used };
     },
   };
 }

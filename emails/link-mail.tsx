@@ -1,0 +1,35 @@
+import type { Locale, RenderedMail } from "../src/mail/types.ts";
+import { greet } from "./i18n.ts";
+import { ActionButton, joinText, Layout, Paragraph, renderDocument, Small, textFooter } from "./layout.tsx";
+
+/** The words of a mail whose point is one expiring link (confirm, reset), in one locale. */
+export interface LinkMailCopy {
+  subject: (appName: string) => string;
+  intro: (appName: string) => string;
+  action: string;
+  expiry: (duration: string) => string;
+  notYou: string;
+}
+
+export function renderLinkMail(
+  copy: LinkMailCopy,
+  data: { appName: string; name: string | null; link: string },
+  duration: string,
+  locale: Locale,
+): RenderedMail {
+  const subject = copy.subject(data.appName);
+  const greeting = greet(locale, data.name);
+  const intro = copy.intro(data.appName);
+  const expiry = copy.expiry(duration);
+  const html = renderDocument(
+    <Layout appName={data.appName} locale={locale} title={subject}>
+      <Paragraph>{greeting}</Paragraph>
+      <Paragraph>{intro}</Paragraph>
+      <ActionButton href={data.link} label={copy.action} locale={locale} />
+      <Small>{expiry}</Small>
+      <Small>{copy.notYou}</Small>
+    </Layout>,
+  );
+  const text = joinText([greeting, intro, `${copy.action}:\n${data.link}`, expiry, copy.notYou, textFooter(locale, data.appName)]);
+  return { subject, html, text };
+}
