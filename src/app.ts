@@ -10,6 +10,7 @@ import { AppError, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { accountRoutes } from "./routes/accounts.ts";
 import { auditEventRoutes } from "./routes/audit-events.ts";
+import { benchRoutes } from "./routes/bench.ts";
 import { devRoutes } from "./routes/dev.tsx";
 import { healthRoutes } from "./routes/health.ts";
 import { pageRoutes } from "./routes/pages.tsx";
@@ -72,6 +73,7 @@ export function createApp(deps: Deps) {
   if (deps.config.environment === "development") app.route("/", devRoutes);
   // Without a secret nothing could be verified: the endpoint does not exist (404), see src/routes/webhooks.ts.
   if (deps.config.resendWebhookSecret) app.route("/", webhookRoutes);
+  if (deps.config.benchRoutes) app.route("/", benchRoutes);
 
   app.notFound((c) => c.json(errorBody("not_found", "Not found.", c.get("requestId")), 404));
   app.onError((caught, c) => {

@@ -54,6 +54,7 @@ const EnvSchema = z.object({
   PWNED_PASSWORDS_CHECK: z.enum(["true", "false"]).default("false"),
   PWNED_PASSWORDS_URL: z.string().url().default("https://api.pwnedpasswords.com"),
   PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
+  BENCH_ROUTES: z.enum(["true", "false"]).default("false"),
   ALLOWED_ORIGINS: z
     .string()
     .default("")
@@ -101,6 +102,7 @@ export type Config = {
   pwnedPasswordsUrl: string;
   pwnedPasswordsTimeoutMs: number;
   allowedOrigins: string[];
+  benchRoutes: boolean;
 };
 
 export class ConfigError extends Error {
@@ -126,6 +128,9 @@ export function parseConfig(env: Record<string, unknown>): Config {
   const e = parsed.data;
   if (e.ENVIRONMENT === "production" && !e.RESEND_API_KEY) {
     throw new ConfigError("RESEND_API_KEY", "is required in production (mail cannot be sent)");
+  }
+  if (e.BENCH_ROUTES === "true" && e.ENVIRONMENT !== "development") {
+    throw new ConfigError("BENCH_ROUTES", "is only allowed with ENVIRONMENT=development");
   }
   return {
     environment: e.ENVIRONMENT,
@@ -160,5 +165,6 @@ export function parseConfig(env: Record<string, unknown>): Config {
     pwnedPasswordsUrl: e.PWNED_PASSWORDS_URL,
     pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,
     allowedOrigins: e.ALLOWED_ORIGINS,
+    benchRoutes: e.BENCH_ROUTES === "true",
   };
 }

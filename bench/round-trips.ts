@@ -1,0 +1,166 @@
+// libSQL HTTP requests (Hrana pipelines) per API request, counted by the local libSQL server.
+//
+// "Total" is the libSQL server's own count once it has gone quiet (mail delivered in waitUntil
+// included). "Response path" is how many of those the response waited for, told apart by the gate
+// in front of the server (bench/db-gate.ts); the smallest count over the trials is reported.
+import type { DbGate } from "./db-gate.ts";
+import { call, expectStatus, PASSWORD, registerConfirmed, registerUnconfirmed, tokenFromMailbox, type Answer, type Session } from "./api.ts";
+
+export interface RoundTrips {
+  endpoint: string;
+  status: number;
+  responsePath: number;
+  total: number;
+  /** Response-path count of every trial (a slow answer can make background work look needed). */
+  trials: number[];
+}
+
+interface Probe {
+  endpoint: string;
+  status: number;
+  /** Everything the request needs, done before the counter is reset. */
+  prepare: (n: number) => Promise<() => Promise<Answer>>;
+}
+
+export interface Counter {
+  reset(): Promise<void>;
+  read(): Promise<number>;
+}
+
+export function libsqlCounter(libsqlUrl: string): Counter {
+  return {
+    async reset() {
+      const res = await fetch(new URL("stats/reset", libsqlUrl), { method: "POST" });
+      if (!res.ok) throw new Error(`libSQL /stats/reset answered ${res.status}`);
+      await res.body?.cancel();
+    },
+    async read() {
+      const res = await fetch(new URL("stats", libsqlUrl));
+      if (!res.ok) throw new Error(`libSQL /stats answered ${res.status}`);
+      return ((await res.json()) as { pipelines: number }).pipelines;
+    },
+  };
+}
+
+/** Waits until no pipeline has arrived for `quietMs` (background mail has finished). */
+export async function settle(counter: Counter, quietMs = 150, maxMs = 5_000): Promise<number> {
+  const deadline = Date.now() + maxMs;
+  let last = await counter.read();
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    const now = await counter.read();
+    if (now !== last) {
+      last = now;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= quietMs) break;
+  }
+  return last;
+}
+
+function probes(base: string, run: string): Probe[] {
+  const email = (what: string, n: number) => `rt-${run}-${what}-${n}@bench.example`;
+  const confirmed = async (what: string, n: number): Promise<{ address: string; session: Session }> => {
+    const address = email(what, n);
+    return { address, session: await registerConfirmed(base, address) };
+  };
+  const get = (path: string, token?: string) => () => call(base, path, { token });
+  const post = (path: string, json: unknown, token?: string) => () => call(base, path, { json, token });
+  return [
+    { endpoint: "GET /bench/bare", status: 200, prepare: async () => get("/bench/bare") },
+    { endpoint: "GET /health", status: 200, prepare: async () => get("/health") },
+    { endpoint: "GET /.well-known/jwks.json", status: 200, prepare: async () => get("/.well-known/jwks.json") },
+    {
+      endpoint: "GET /v1/me",
+      status: 200,
+      prepare: async (n) => get("/v1/me", (await confirmed("me", n)).session.access_token),
+    },
+    { endpoint: "POST /v1/register (new address)", status: 202, prepare: async (n) => post("/v1/register", { email: email("new", n), password: PASSWORD }) },
+    {
+      endpoint: "POST /v1/register (taken address)",
+      status: 202,
+      prepare: async (n) => post("/v1/register", { email: (await confirmed("taken", n)).address, password: PASSWORD }),
+    },
+    {
+      endpoint: "POST /v1/confirm",
+      status: 200,
+      prepare: async (n) => {
+        const address = email("confirm", n);
+        await registerUnconfirmed(base, address);
+        return post("/v1/confirm", { token: await tokenFromMailbox(base, address, "confirm-email") });
+      },
+    },
+    {
+      endpoint: "POST /v1/confirm/resend",
+      status: 202,
+      prepare: async (n) => {
+        const address = email("resend", n);
+        await registerUnconfirmed(base, address);
+        return post("/v1/confirm/resend", { email: address });
+      },
+    },
+    { endpoint: "POST /v1/login", status: 200, prepare: async (n) => post("/v1/login", { email: (await confirmed("login", n)).address, password: PASSWORD }) },
+    {
+      endpoint: "POST /v1/login (wrong password)",
+      status: 401,
+      prepare: async (n) => post("/v1/login", { email: (await confirmed("wrong", n)).address, password: `${PASSWORD} (wrong)` }),
+    },
+    {
+      endpoint: "POST /v1/token/refresh",
+      status: 200,
+      prepare: async (n) => post("/v1/token/refresh", { refresh_token: (await confirmed("refresh", n)).session.refresh_token }),
+    },
+    {
+      endpoint: "POST /v1/logout",
+      status: 204,
+      prepare: async (n) => post("/v1/logout", {}, (await confirmed("logout", n)).session.access_token),
+    },
+    { endpoint: "POST /v1/password/forgot", status: 202, prepare: async (n) => post("/v1/password/forgot", { email: (await confirmed("forgot", n)).address }) },
+    { endpoint: "POST /v1/password/forgot (unknown address)", status: 202, prepare: async (n) => post("/v1/password/forgot", { email: email("nobody", n) }) },
+    {
+      endpoint: "POST /v1/password/reset",
+      status: 200,
+      prepare: async (n) => {
+        const { address } = await confirmed("reset", n);
+        await expectStatus(call(base, "/v1/password/forgot", { json: { email: address } }), 202, "forgot");
+        const token = await tokenFromMailbox(base, address, "reset-password");
+        return post("/v1/password/reset", { token, password: `${PASSWORD} (new)` });
+      },
+    },
+    {
+      endpoint: "POST /v1/password/change",
+      status: 200,
+      prepare: async (n) => {
+        const { session } = await confirmed("change", n);
+        return post("/v1/password/change", { current_password: PASSWORD, new_password: `${PASSWORD} (new)` }, session.access_token);
+      },
+    },
+  ];
+}
+
+export async function countRoundTrips(base: string, libsqlUrl: string, gate: DbGate, trials: number): Promise<RoundTrips[]> {
+  const counter = libsqlCounter(libsqlUrl);
+  const run = Date.now().toString(36);
+  const results: RoundTrips[] = [];
+  for (const probe of probes(base, run)) {
+    const seen: number[] = [];
+    const totals: number[] = [];
+    let status = 0;
+    for (let n = 0; n < trials; n++) {
+      const send = await probe.prepare(n);
+      await settle(counter);
+      await counter.reset();
+      gate.arm();
+      const answer = await send();
+      gate.responseArrived();
+      totals.push(await settle(counter));
+      seen.push(gate.disarm().responsePath);
+      status = answer.status;
+      if (answer.status !== probe.status) {
+        throw new Error(`${probe.endpoint}: expected ${probe.status}, got ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+      }
+    }
+    results.push({ endpoint: probe.endpoint, status, responsePath: Math.min(...seen), total: Math.max(...totals), trials: seen });
+  }
+  return results;
+}

@@ -1,0 +1,14 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../http/context.ts";
+
+// Mounted only with BENCH_ROUTES=true, which config accepts in development alone (npm run bench).
+// /bench/bare is the floor every route pays (entry, middleware, JSON); /bench/hash is one password
+// derivation exactly as login pays it, so the bench can say what a login costs beyond the hash.
+const BENCH_PASSWORD = "bench derivation input";
+
+export const benchRoutes = new Hono<AppEnv>()
+  .get("/bench/bare", (c) => c.json({ ok: true }))
+  .get("/bench/hash", async (c) => {
+    await c.var.deps.passwords.burn(BENCH_PASSWORD);
+    return c.json({ ok: true });
+  });
