@@ -85,7 +85,14 @@ async function main() {
     ["dev", "--ip", HOST, "--port", String(PORT), "--env-file", RUNTIME_VARS, "--test-scheduled", "--show-interactive-dev-session=false"],
     {
       stdio: "inherit",
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_TELEMETRY_DISABLED: "1", NO_UPDATE_NOTIFIER: "1" },
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_TELEMETRY_DISABLED: "1",
+        NO_UPDATE_NOTIFIER: "1",
+        // Otherwise miniflare fetches a sample Request.cf from the internet at every start.
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      },
     },
   );
   const base = `http://${HOST}:${PORT}`;
