@@ -1,4 +1,5 @@
 import { eq, sql } from "drizzle-orm";
+import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { rateLimits } from "../db/schema.ts";
 import { encodeHex, encodeUtf8 } from "../lib/crypto/encoding.ts";
@@ -163,4 +164,27 @@ export function reserveLoginAttempt(db: Db, key: string, policy: LockoutPolicy, 
 
 export function clearLoginFailures(db: Db, key: string) {
   return db.delete(rateLimits).where(eq(rateLimits.key, key));
+}
+
+export function lockoutPolicy(config: Pick<Config, "loginLockoutThreshold" | "loginLockoutBaseSeconds" | "loginLockoutMaxSeconds">): LockoutPolicy {
+  return {
+    threshold: config.loginLockoutThreshold,
+    baseMs: config.loginLockoutBaseSeconds * 1000,
+    maxMs: config.loginLockoutMaxSeconds * 1000,
+  };
+}
+
+/**
+ * The two statements that open a password check (login, change password), for the caller's first
+ * batch: the lock-out state as it was, and this attempt reserved as a failure.
+ */
+export function loginAttemptStatements(db: Db, key: string, policy: LockoutPolicy, now: number) {
+  return [readCounter(db, key), reserveLoginAttempt(db, key, policy, now)] as const;
+}
+
+/** Refuses with 429 while locked; otherwise says whether this attempt just started a lock-out. */
+export function refuseIfLocked(previous: CounterRow[], reserved: CounterRow[], now: number): { lockStarted: boolean } {
+  const locked = lockedUntil(previous[0], now);
+  if (locked !== null || !reserved[0]) throw rateLimited((locked ?? now) - now);
+  return { lockStarted: lockedUntil(reserved[0], now) !== null };
 }

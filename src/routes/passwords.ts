@@ -6,6 +6,7 @@ import { consumeEmailToken, createEmailToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy } from "../auth/password-policy.ts";
+import { clearLoginFailures, lockoutPolicy, loginAttemptStatements, loginCounterKey, refuseIfLocked } from "../auth/rate-limit.ts";
 import { refuseBreachedPassword } from "../auth/breached-password.ts";
 import { openSession, revokeUserSessions } from "../auth/sessions.ts";
 import { prepareConfirmation } from "../auth/confirmation.ts";
@@ -139,10 +140,15 @@ export const passwordRoutes = new Hono<AppEnv>()
       checkPasswordPolicy(body.new_password, policyFor(deps));
       await refuseBreachedPassword(deps, body.new_password, c.var.requestId);
       const now = clock.now();
-      const [userRows, sessionRows] = await db.batch([
+      // The current password is guessed against the same lock-out as login: a stolen access token
+      // must not become a way around it.
+      const counterKey = await loginCounterKey(auth.email);
+      const [previous, reserved, userRows, sessionRows] = await db.batch([
+        ...loginAttemptStatements(db, counterKey, lockoutPolicy(deps.config), now),
         db.select().from(users).where(eq(users.id, auth.sub)).limit(1),
         db.select().from(sessions).where(eq(sessions.id, auth.sid)).limit(1),
       ]);
+      refuseIfLocked(previous, reserved, now);
       const user = userRows[0];
       // A logged-out session's access token may still be unexpired; it cannot change the password.
       if (!user || user.disabledAt !== null || !sessionRows[0] || sessionRows[0].revokedAt !== null) {
@@ -157,7 +163,12 @@ export const passwordRoutes = new Hono<AppEnv>()
       const change = await changePasswordWrites(c, user, await passwords.hash(body.new_password), now);
       // Every session ends (the batch revokes them first), then the caller gets a fresh one.
       const session = await openSession(deps, user, c.var.client, now);
-      await db.batch([...change.writes, ...session.writes, recordAudit(db, "password_changed", user.id, c.var.client, now)]);
+      await db.batch([
+        ...change.writes,
+        ...session.writes,
+        clearLoginFailures(db, counterKey),
+        recordAudit(db, "password_changed", user.id, c.var.client, now),
+      ]);
       sendQueued(c, [change.mail]);
       return c.json({ session: session.body });
     },

@@ -3,14 +3,7 @@ import { and, eq, gt, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
-import {
-  clearLoginFailures,
-  lockedUntil,
-  loginCounterKey,
-  rateLimited,
-  readCounter,
-  reserveLoginAttempt,
-} from "../auth/rate-limit.ts";
+import { clearLoginFailures, loginAttemptStatements, lockoutPolicy, loginCounterKey, refuseIfLocked } from "../auth/rate-limit.ts";
 import { openSession, revokeSession, revokeUserSessions, rotateSession } from "../auth/sessions.ts";
 import { refreshTokens, sessions, users } from "../db/schema.ts";
 import { requireAuth } from "../http/auth.ts";
@@ -28,30 +21,21 @@ export const sessionRoutes = new Hono<AppEnv>()
     const { email, password } = c.req.valid("json");
     const client = c.var.client;
     const now = clock.now();
-    const lockout = {
-      threshold: config.loginLockoutThreshold,
-      baseMs: config.loginLockoutBaseSeconds * 1000,
-      maxMs: config.loginLockoutMaxSeconds * 1000,
-    };
     const counterKey = await loginCounterKey(email);
-    // One round trip: the address's lock-out state as it was, this attempt counted as a failure
-    // up front (a success clears it), and the account.
+    // One round trip: the address's lock-out state, this attempt counted as a failure up front (a
+    // success clears it), and the account. While locked even the right password is refused and no
+    // password is checked: known and unknown addresses answer alike.
     const [previous, reserved, userRows] = await db.batch([
-      readCounter(db, counterKey),
-      reserveLoginAttempt(db, counterKey, lockout, now),
+      ...loginAttemptStatements(db, counterKey, lockoutPolicy(config), now),
       db.select().from(users).where(eq(users.email, email)).limit(1),
     ]);
-    // While locked even the right password is refused, and no password is checked: known and
-    // unknown addresses answer alike.
-    const locked = lockedUntil(previous[0], now);
-    if (locked !== null || !reserved[0]) throw rateLimited((locked ?? now) - now);
+    const { lockStarted } = refuseIfLocked(previous, reserved, now);
     const user = userRows[0];
 
     // An unknown address still costs one full derivation, and both failures write the same audit
     // rows, so neither timing nor answer reveals which addresses have accounts.
     const verdict = user ? await passwords.verify(password, user.passwordHash) : (await passwords.burn(password), null);
     if (!user || !verdict?.ok) {
-      const lockStarted = lockedUntil(reserved[0], now) !== null;
       await db.batch([
         recordAudit(db, "login_failed", user?.id ?? null, client, now),
         ...(lockStarted ? [recordAudit(db, "rate_limited", user?.id ?? null, client, now)] : []),

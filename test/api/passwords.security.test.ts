@@ -125,6 +125,20 @@ describe("change password", () => {
     expect((await t.post("/v1/token/refresh", { refresh_token: session.refresh_token })).status).toBe(200);
   });
 
+  it("counts wrong current passwords toward the login lock-out, so a stolen access token cannot guess freely", async () => {
+    const { email, session } = await createConfirmedUser(t, "guess");
+    for (let i = 0; i < 5; i++) {
+      const res = await t.post("/v1/password/change", { current_password: `guess number ${i}`, new_password: "whatever new pass" }, session.access_token);
+      expect(res.status).toBe(401);
+    }
+    const locked = await t.post("/v1/password/change", { current_password: PASSWORD, new_password: "whatever new pass" }, session.access_token);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await t.post("/v1/login", { email, password: PASSWORD })).status).toBe(429);
+    clock.advance(31_000);
+    await login(t, email);
+  });
+
   it("needs a live session: a logged-out session's access token cannot change the password", async () => {
     const { email, session } = await createConfirmedUser(t, "gone");
     await t.post("/v1/logout", {}, session.access_token);
