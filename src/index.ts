@@ -5,6 +5,7 @@ import type { Deps } from "./http/context.ts";
 import { errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { deliverDueMail } from "./mail/outbox.ts";
+import { pruneExpiredCounters } from "./auth/rate-limit.ts";
 
 type Service = { deps: Deps; app: ReturnType<typeof createApp> };
 // Per isolate: config is validated and keys are imported once, not per request. Rebuilt only if the
@@ -46,6 +47,6 @@ export default {
   },
   async scheduled(_controller, env, ctx) {
     const { deps } = await getService(env);
-    ctx.waitUntil(deliverDueMail(deps));
+    ctx.waitUntil(Promise.all([deliverDueMail(deps), pruneExpiredCounters(deps.db, deps.clock.now())]));
   },
 } satisfies ExportedHandler<Record<string, unknown>>;

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, lt, notLike, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { rateLimits } from "../db/schema.ts";
@@ -187,4 +187,10 @@ export function refuseIfLocked(previous: CounterRow[], reserved: CounterRow[], n
   const locked = lockedUntil(previous[0], now);
   if (locked !== null || !reserved[0]) throw rateLimited((locked ?? now) - now);
   return { lockStarted: lockedUntil(reserved[0], now) !== null };
+}
+
+// Cron housekeeping: window counters (per IP, per address's mail) whose window ended are dead rows.
+// Login counters stay until a success clears them: their failures are consecutive, not windowed.
+export function pruneExpiredCounters(db: Db, now: number) {
+  return db.delete(rateLimits).where(and(notLike(rateLimits.key, "login:%"), lt(rateLimits.windowEndsAt, now)));
 }
