@@ -3,8 +3,8 @@ const BASE64URL_PATTERN = /^[A-Za-z0-9_-]*$/;
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
-export function encodeUtf8(text: string): Uint8Array {
-  return utf8Encoder.encode(text);
+export function encodeUtf8(text: string): Uint8Array<ArrayBuffer> {
+  return utf8Encoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
 /** Throws on bytes that are not valid UTF-8 (fatal decoder), rather than inventing U+FFFD. */
@@ -57,7 +57,7 @@ export function timingSafeEqual(a: Uint8Array | string, b: Uint8Array | string):
 
 function compareBytes(a: Uint8Array, b: Uint8Array): boolean {
   // workerd exposes a constant-time compare on crypto.subtle (non-standard); use it when present.
-  const subtle = crypto.subtle as Partial<Pick<SubtleCrypto, "timingSafeEqual">>;
+  const subtle = crypto.subtle as { timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean };
   if (typeof subtle.timingSafeEqual === "function") {
     return subtle.timingSafeEqual.call(crypto.subtle, a, b);
   }
