@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { users } from "../db/schema.ts";
 import type { Locale } from "../mail/types.ts";
 

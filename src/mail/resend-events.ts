@@ -1,5 +1,5 @@
 import { and, eq, inArray } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { normalizeEmail } from "../auth/identity.ts";
 import type { Db } from "../db/client.ts";
 import { outbox, suppressions, type OutboxStatus } from "../db/schema.ts";

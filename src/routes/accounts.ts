@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { eq } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { resolveLocale } from "../../emails/index.ts";
 import { recordAudit } from "../auth/audit.ts";
 import { consumeEmailToken } from "../auth/email-tokens.ts";

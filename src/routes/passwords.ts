@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { consumeEmailToken, createEmailToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { z } from "zod";
+import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
 import { clearLoginFailures, loginAttemptStatements, lockoutPolicy, loginCounterKey, refuseIfLocked } from "../auth/rate-limit.ts";
