@@ -1,6 +1,6 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { refreshTokens, sessions } from "../db/schema.ts";
+import { refreshTokens, sessions, users } from "../db/schema.ts";
 import type { Deps, RequestInfo } from "../http/context.ts";
 import { generateToken, hashToken, randomId } from "../lib/crypto/tokens.ts";
 
@@ -18,58 +18,88 @@ export interface SessionJson {
   refresh_expires_in: number;
 }
 
-async function issueTokens(deps: Deps, user: SessionUser, sessionId: string, now: number) {
-  const refreshToken = generateToken();
-  const refreshTtl = deps.config.refreshTokenTtl;
-  const [access, refreshHash] = await Promise.all([
-    deps.jwt.sign({ sub: user.id, sid: sessionId, email: user.email, roles: user.roles }, Math.floor(now / 1000)),
-    hashToken(refreshToken),
-  ]);
-  const body: SessionJson = {
+async function signSession(deps: Deps, user: SessionUser, sessionId: string, refreshToken: string, now: number): Promise<SessionJson> {
+  const access = await deps.jwt.sign({ sub: user.id, sid: sessionId, email: user.email, roles: user.roles }, Math.floor(now / 1000));
+  return {
     access_token: access.token,
     token_type: "Bearer",
     expires_in: access.expiresIn,
     refresh_token: refreshToken,
-    refresh_expires_in: refreshTtl,
+    refresh_expires_in: deps.config.refreshTokenTtl,
   };
-  const refreshRow = {
-    id: randomId(),
-    sessionId,
-    userId: user.id,
-    tokenHash: refreshHash,
-    createdAt: now,
-    expiresAt: now + refreshTtl * 1000,
-  };
-  return { body, refreshRow };
 }
 
 // Prepares a new session; the caller puts `writes` into its one write batch.
 export async function openSession(deps: Deps, user: SessionUser, client: RequestInfo, now: number) {
+  const { db, config } = deps;
   const sessionId = randomId();
-  const { body, refreshRow } = await issueTokens(deps, user, sessionId, now);
-  const { db } = deps;
+  const refreshToken = generateToken();
+  const expiresAt = now + config.refreshTokenTtl * 1000;
+  const [body, tokenHash] = await Promise.all([signSession(deps, user, sessionId, refreshToken, now), hashToken(refreshToken)]);
   const writes = [
-    db.insert(sessions).values({
-      id: sessionId,
-      userId: user.id,
-      createdAt: now,
-      expiresAt: refreshRow.expiresAt,
-      ip: client.ip,
-      userAgent: client.userAgent,
-    }),
-    db.insert(refreshTokens).values(refreshRow),
+    db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent }),
+    db.insert(refreshTokens).values({ id: randomId(), sessionId, userId: user.id, tokenHash, createdAt: now, expiresAt }),
   ] as const;
   return { sessionId, body, writes };
 }
 
-// The successor of a refresh token that was just consumed.
-export async function rotateSession(deps: Deps, user: SessionUser, sessionId: string, now: number) {
-  const { body, refreshRow } = await issueTokens(deps, user, sessionId, now);
-  const writes = [
-    deps.db.insert(refreshTokens).values(refreshRow),
-    deps.db.update(sessions).set({ expiresAt: refreshRow.expiresAt }).where(eq(sessions.id, sessionId)),
+// Rotation in one round trip. The presented token is consumed only while it, its session and its
+// user are live, and is marked with its successor's id; the successor is inserted from that mark,
+// so it exists exactly when this request consumed the token. A concurrent request with the same
+// token finds no unused row and inserts nothing. The last statement reads what the token belongs
+// to either way, for the answer or for reuse detection.
+export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: number) {
+  const { db, config } = deps;
+  const successorId = randomId();
+  const successorToken = generateToken();
+  const successorHash = await hashToken(successorToken);
+  const expiresAt = now + config.refreshTokenTtl * 1000;
+  const liveSessions = db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(isNull(sessions.revokedAt), isNull(users.disabledAt)));
+  const rotated = db.select({ id: refreshTokens.sessionId }).from(refreshTokens).where(eq(refreshTokens.replacedBy, successorId));
+  const statements = [
+    db
+      .update(refreshTokens)
+      .set({ usedAt: now, replacedBy: successorId })
+      .where(
+        and(
+          eq(refreshTokens.tokenHash, tokenHash),
+          isNull(refreshTokens.usedAt),
+          gt(refreshTokens.expiresAt, now),
+          inArray(refreshTokens.sessionId, liveSessions),
+        ),
+      )
+      .returning({ sessionId: refreshTokens.sessionId }),
+    db.insert(refreshTokens).select(
+      db
+        .select({
+          id: sql<string>`${successorId}`.as("id"),
+          sessionId: refreshTokens.sessionId,
+          userId: refreshTokens.userId,
+          tokenHash: sql<string>`${successorHash}`.as("token_hash"),
+          createdAt: sql<number>`${now}`.as("created_at"),
+          expiresAt: sql<number>`${expiresAt}`.as("expires_at"),
+          usedAt: sql<null>`null`.as("used_at"),
+          replacedBy: sql<null>`null`.as("replaced_by"),
+        })
+        .from(refreshTokens)
+        .where(eq(refreshTokens.replacedBy, successorId)),
+    ),
+    db.update(sessions).set({ expiresAt }).where(inArray(sessions.id, rotated)),
+    db
+      .select({ token: refreshTokens, session: sessions, user: users })
+      .from(refreshTokens)
+      .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(eq(refreshTokens.tokenHash, tokenHash))
+      .limit(1),
   ] as const;
-  return { body, writes };
+  /** The answer for a rotation that happened: the successor and a new access token. */
+  const answer = (user: SessionUser, sessionId: string) => signSession(deps, user, sessionId, successorToken, now);
+  return { statements, answer };
 }
 
 export function revokeSession(db: Db, sessionId: string, reason: string, now: number) {

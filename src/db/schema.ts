@@ -76,10 +76,13 @@ export const refreshTokens = sqliteTable(
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
     usedAt: integer("used_at"),
+    /** The successor's id, set when this token is rotated; the successor is inserted from it. */
+    replacedBy: text("replaced_by"),
   },
   (t) => [
     uniqueIndex("refresh_tokens_hash_unique").on(t.tokenHash),
     index("refresh_tokens_session").on(t.sessionId),
+    uniqueIndex("refresh_tokens_replaced_by_unique").on(t.replacedBy),
   ],
 );
 

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
 import { clearLoginFailures, loginAttemptStatements, lockoutPolicy, loginCounterKey, refuseIfLocked } from "../auth/rate-limit.ts";
-import { openSession, revokeSession, revokeUserSessions, rotateSession } from "../auth/sessions.ts";
-import { refreshTokens, sessions, users } from "../db/schema.ts";
+import { openSession, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
+import { users } from "../db/schema.ts";
 import { requireAuth } from "../http/auth.ts";
 import type { AppEnv } from "../http/context.ts";
 import { validateJson } from "../http/validate.ts";
@@ -69,21 +69,8 @@ export const sessionRoutes = new Hono<AppEnv>()
     const now = clock.now();
     const tokenHash = await hashToken(token);
 
-    // One round trip: consume the token if it is live, and read what it belongs to either way.
-    const [consumed, found] = await db.batch([
-      db
-        .update(refreshTokens)
-        .set({ usedAt: now })
-        .where(and(eq(refreshTokens.tokenHash, tokenHash), isNull(refreshTokens.usedAt), gt(refreshTokens.expiresAt, now)))
-        .returning({ id: refreshTokens.id }),
-      db
-        .select({ token: refreshTokens, session: sessions, user: users })
-        .from(refreshTokens)
-        .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(eq(refreshTokens.tokenHash, tokenHash))
-        .limit(1),
-    ]);
+    const rotation = await rotateRefreshToken(deps, tokenHash, now);
+    const [consumed, , , found] = await db.batch(rotation.statements);
     const row = found[0];
     if (!row) throw invalidRefresh();
     if (consumed.length === 0) {
@@ -96,11 +83,7 @@ export const sessionRoutes = new Hono<AppEnv>()
       }
       throw invalidRefresh();
     }
-    if (row.session.revokedAt !== null || row.user.disabledAt !== null) throw invalidRefresh();
-
-    const rotated = await rotateSession(deps, row.user, row.session.id, now);
-    await db.batch(rotated.writes);
-    return c.json({ session: rotated.body });
+    return c.json({ session: await rotation.answer(row.user, row.session.id) });
   })
   .post("/v1/logout", requireAuth, validateJson(z.object({ all: z.boolean().optional() })), async (c) => {
     const { db, clock } = c.var.deps;

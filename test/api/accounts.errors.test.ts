@@ -104,6 +104,14 @@ describe("refresh, logout and me", () => {
     }
   });
 
+  it("refuses the refresh token of a disabled account without spending it", async () => {
+    const { session, userId } = await createConfirmedUser(t, "off");
+    await t.deps.db.update(users).set({ disabledAt: clock.now() }).where(eq(users.id, userId));
+    expect((await t.post("/v1/token/refresh", { refresh_token: session.refresh_token })).status).toBe(401);
+    await t.deps.db.update(users).set({ disabledAt: null }).where(eq(users.id, userId));
+    expect((await t.post("/v1/token/refresh", { refresh_token: session.refresh_token })).status).toBe(200);
+  });
+
   it("refuses a refresh token past REFRESH_TOKEN_TTL", async () => {
     const { session } = await createConfirmedUser(t, "old");
     clock.advance(30 * 24 * 3600_000 + 1);
