@@ -6,6 +6,7 @@ import { errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { deliverDueMail } from "./mail/outbox.ts";
 import { pruneExpiredCounters } from "./auth/rate-limit.ts";
+import { pruneExpiredRows } from "./db/retention.ts";
 
 type Service = { deps: Deps; app: ReturnType<typeof createApp> };
 // Per isolate: config is validated and keys are imported once, not per request. Rebuilt only if the
@@ -47,6 +48,7 @@ export default {
   },
   async scheduled(_controller, env, ctx) {
     const { deps } = await getService(env);
-    ctx.waitUntil(Promise.all([deliverDueMail(deps), pruneExpiredCounters(deps.db, deps.clock.now())]));
+    const now = deps.clock.now();
+    ctx.waitUntil(Promise.all([deliverDueMail(deps), pruneExpiredCounters(deps.db, now), pruneExpiredRows(deps.db, now)]));
   },
 } satisfies ExportedHandler<Record<string, unknown>>;

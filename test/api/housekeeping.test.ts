@@ -1,10 +1,12 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
-import { rateLimits } from "../../src/db/schema.ts";
+import { eq } from "drizzle-orm";
+import { auditEvents, emailTokens, outbox, rateLimits, refreshTokens, sessions, webhookEvents } from "../../src/db/schema.ts";
 import { createTestService } from "../support/service.ts";
+import { createConfirmedUser } from "../support/flows.ts";
 
-describe("the cron's housekeeping", () => {
+describe("counters", () => {
   it("drops window counters whose window ended, and keeps live ones and login failure counts", async () => {
     const t = await createTestService();
     const now = Date.now();
@@ -20,5 +22,40 @@ describe("the cron's housekeeping", () => {
     await waitOnExecutionContext(ctx);
     const keys = (await t.deps.db.select().from(rateLimits)).map((row) => row.key).sort();
     expect(keys).toEqual(["ip:live", "login:three-failures"]);
+  });
+});
+
+describe("retention", () => {
+  it("deletes spent tokens, ended sessions, finished mail and old audit rows, and keeps what is live", async () => {
+    const t = await createTestService();
+    const { session, userId } = await createConfirmedUser(t, "retention");
+    const day = 24 * 3600_000;
+    const now = Date.now();
+    const long = now - 40 * day;
+    await t.deps.db.insert(sessions).values({ id: "old-session", userId, createdAt: long, expiresAt: long, ip: null, userAgent: null });
+    await t.deps.db
+      .insert(refreshTokens)
+      .values({ id: "old-refresh", sessionId: "old-session", userId, tokenHash: "f".repeat(64), createdAt: long, expiresAt: long });
+    await t.deps.db
+      .insert(emailTokens)
+      .values({ id: "old-email-token", userId, purpose: "reset_password", tokenHash: "e".repeat(64), createdAt: long, expiresAt: long });
+    await t.deps.db.insert(auditEvents).values({ id: "old-audit", userId, type: "login_succeeded", ip: null, userAgent: null, createdAt: now - 100 * day });
+    await t.deps.db.insert(webhookEvents).values({ id: "old-webhook", type: "email.sent", receivedAt: now - 8 * day });
+    await t.deps.db.update(outbox).set({ updatedAt: long }).where(eq(outbox.userId, userId));
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), t.settings, ctx);
+    await waitOnExecutionContext(ctx);
+
+    const db = t.deps.db;
+    expect(await db.select().from(sessions).where(eq(sessions.id, "old-session"))).toHaveLength(0);
+    expect(await db.select().from(refreshTokens).where(eq(refreshTokens.id, "old-refresh"))).toHaveLength(0);
+    expect(await db.select().from(emailTokens).where(eq(emailTokens.id, "old-email-token"))).toHaveLength(0);
+    expect(await db.select().from(auditEvents).where(eq(auditEvents.id, "old-audit"))).toHaveLength(0);
+    expect(await db.select().from(webhookEvents)).toHaveLength(0);
+    expect(await db.select().from(outbox).where(eq(outbox.userId, userId))).toHaveLength(0);
+    // The live session and its recent audit trail are untouched.
+    expect((await t.post("/v1/token/refresh", { refresh_token: session.refresh_token })).status).toBe(200);
+    expect((await db.select().from(auditEvents).where(eq(auditEvents.userId, userId))).length).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,35 @@
+import { and, inArray, isNotNull, lt, or } from "drizzle-orm";
+import type { Db } from "./client.ts";
+import { auditEvents, emailTokens, outbox, refreshTokens, sessions, webhookEvents } from "./schema.ts";
+
+const DAY_MS = 24 * 3600_000;
+
+export const RETENTION = {
+  /** Long enough for the owner (GET /v1/me/events) and an investigation to look back. */
+  auditEventsMs: 90 * DAY_MS,
+  /** Spent or expired tokens, ended sessions, finished mail: kept a while for support questions. */
+  spentMs: 30 * DAY_MS,
+  /** Resend retries a webhook for about three days; a repeat after that cannot arrive. */
+  webhookIdsMs: 7 * DAY_MS,
+};
+
+const FINISHED_MAIL = ["sent", "delivered", "delayed", "bounced", "complained", "failed", "suppressed"] as const;
+
+// Cron housekeeping: rows nothing will read again, so tables do not grow without bound. One batch,
+// one round trip.
+export function pruneExpiredRows(db: Db, now: number) {
+  const spent = now - RETENTION.spentMs;
+  const endedSessions = db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(or(lt(sessions.expiresAt, spent), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, spent))));
+  return db.batch([
+    db.delete(auditEvents).where(lt(auditEvents.createdAt, now - RETENTION.auditEventsMs)),
+    db.delete(emailTokens).where(lt(emailTokens.expiresAt, spent)),
+    // Rotated tokens stay while their session lives: presenting one again is how reuse is caught.
+    db.delete(refreshTokens).where(or(inArray(refreshTokens.sessionId, endedSessions), lt(refreshTokens.expiresAt, spent))),
+    db.delete(sessions).where(inArray(sessions.id, endedSessions)),
+    db.delete(outbox).where(and(inArray(outbox.status, [...FINISHED_MAIL]), lt(outbox.updatedAt, spent))),
+    db.delete(webhookEvents).where(lt(webhookEvents.receivedAt, now - RETENTION.webhookIdsMs)),
+  ]);
+}
