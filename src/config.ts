@@ -80,7 +80,6 @@ export type Config = {
   passwordPepper: string;
   passwordPepperId: string;
   passwordMinLength: number;
-  passwordMaxLength: number;
   accessTokenTtl: number;
   refreshTokenTtl: number;
   confirmTokenTtl: number;
@@ -88,6 +87,8 @@ export type Config = {
   confirmUrl: string;
   resetUrl: string;
   loginUrl: string;
+  /** The hosted page that asks for an address and sends a reset link (linked from mails). */
+  forgotPasswordUrl: string;
   mailFrom: string;
   resendApiKey: string | undefined;
   resendBaseUrl: string | undefined;
@@ -143,7 +144,6 @@ export function parseConfig(env: Record<string, unknown>): Config {
     passwordPepper: e.PASSWORD_PEPPER,
     passwordPepperId: e.PASSWORD_PEPPER_ID,
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
-    passwordMaxLength: 256,
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
     refreshTokenTtl: e.REFRESH_TOKEN_TTL,
     confirmTokenTtl: e.CONFIRM_TOKEN_TTL,
@@ -151,6 +151,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     confirmUrl: e.CONFIRM_URL ?? `${e.PUBLIC_URL}/confirm#token={token}`,
     resetUrl: e.RESET_URL ?? `${e.PUBLIC_URL}/reset#token={token}`,
     loginUrl: e.LOGIN_URL ?? e.PUBLIC_URL,
+    forgotPasswordUrl: `${e.PUBLIC_URL}/reset`,
     mailFrom: e.MAIL_FROM,
     resendApiKey: e.RESEND_API_KEY,
     resendBaseUrl: e.RESEND_BASE_URL,

@@ -22,7 +22,7 @@ export async function lookupAccount(deps: Deps, email: string, kinds: MailKind[]
       const index = kinds.indexOf(kind);
       return countInWindow(counters[index]?.[0], now) < window.limit;
     },
-    /** The counter write for a mail of this kind (or a no-op-equivalent hit when none is sent). */
+    /** The counter write for a request about this kind of mail, counted whether or not one is sent. */
     countMail(kind: MailKind, now: number) {
       return bumpCounter(db, keys[kinds.indexOf(kind)]!, window, now);
     },

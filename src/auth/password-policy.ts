@@ -1,3 +1,4 @@
+import type { Config } from "../config.ts";
 import { AppError } from "../lib/errors.ts";
 import { COMMON_PASSWORDS } from "./common-passwords.ts";
 
@@ -5,6 +6,11 @@ export interface PolicyContext {
   minLength: number;
   email?: string;
   appName: string;
+}
+
+/** The policy as configured, for the account with this address if it is known. */
+export function passwordPolicy(config: Pick<Config, "passwordMinLength" | "appName">, email?: string): PolicyContext {
+  return { minLength: config.passwordMinLength, appName: config.appName, email };
 }
 
 // Shorter fragments would refuse too much by accident ("an", "jo").

@@ -4,9 +4,9 @@ import * as z from "zod";
 import { resolveLocale } from "../../emails/index.ts";
 import { recordAudit } from "../auth/audit.ts";
 import { consumeEmailToken } from "../auth/email-tokens.ts";
-import { prepareConfirmation } from "../auth/confirmation.ts";
+import { prepareConfirmation } from "../auth/link-mails.ts";
 import { emailField, nameField, passwordField, recipientOf, toUserJson } from "../auth/identity.ts";
-import { checkPasswordPolicy } from "../auth/password-policy.ts";
+import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
 import { refuseBreachedPassword } from "../auth/breached-password.ts";
 import { openSession } from "../auth/sessions.ts";
 import { users } from "../db/schema.ts";
@@ -32,7 +32,7 @@ export const accountRoutes = new Hono<AppEnv>()
       const deps = c.var.deps;
       const { db, config, clock, passwords } = deps;
       const body = c.req.valid("json");
-      checkPasswordPolicy(body.password, { minLength: config.passwordMinLength, email: body.email, appName: config.appName });
+      checkPasswordPolicy(body.password, passwordPolicy(config, body.email));
       await refuseBreachedPassword(deps, body.password, c.var.requestId);
       const now = clock.now();
       const account = await lookupAccount(deps, body.email, ["confirm", "already_registered"]);
@@ -88,7 +88,7 @@ export const accountRoutes = new Hono<AppEnv>()
               appName: config.appName,
               name: existing.name,
               loginUrl: config.loginUrl,
-              resetUrl: `${config.publicUrl}/reset`,
+              resetUrl: config.forgotPasswordUrl,
             },
           },
           now,

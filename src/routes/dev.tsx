@@ -25,7 +25,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     appName: config.appName,
     name: "Ana",
     loginUrl: config.loginUrl,
-    resetUrl: `${config.publicUrl}/reset`,
+    resetUrl: config.forgotPasswordUrl,
   }),
   "reset-password": (config) => ({
     appName: config.appName,
@@ -39,7 +39,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString(),
     ip: "203.0.113.7",
     userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/130.0",
-    resetUrl: `${config.publicUrl}/reset`,
+    resetUrl: config.forgotPasswordUrl,
   }),
 };
 

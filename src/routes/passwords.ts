@@ -2,29 +2,24 @@ import { Hono, type Context } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
 import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
-import { consumeEmailToken, createEmailToken } from "../auth/email-tokens.ts";
+import { consumeEmailToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
 import { lookupAccount } from "../auth/lookup.ts";
-import { checkPasswordPolicy } from "../auth/password-policy.ts";
+import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
 import { clearLoginFailures, lockoutPolicy, loginAttemptStatements, loginCounterKey, refuseIfLocked } from "../auth/rate-limit.ts";
 import { refuseBreachedPassword } from "../auth/breached-password.ts";
 import { openSession, revokeUserSessions } from "../auth/sessions.ts";
-import { prepareConfirmation } from "../auth/confirmation.ts";
+import { prepareConfirmation, prepareResetLink } from "../auth/link-mails.ts";
 import { emailTokens, sessions, users } from "../db/schema.ts";
-import { requireAuth } from "../http/auth.ts";
-import type { AppEnv, Deps } from "../http/context.ts";
+import { invalidAccessToken, requireAuth } from "../http/auth.ts";
+import type { AppEnv } from "../http/context.ts";
 import { validateJson } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
-import { linkWithToken } from "../lib/links.ts";
 import { queueMail } from "../mail/outbox.ts";
 import { sendQueued } from "../mail/send-queued.ts";
 
 const FORGOT_ACCEPTED = { message: "If the address has an account, an email with instructions is on its way." };
 const RESET_DONE = { message: "Your password has been changed. Log in with the new password." };
-
-function policyFor(deps: Deps, email?: string) {
-  return { minLength: deps.config.passwordMinLength, appName: deps.config.appName, email };
-}
 
 // The writes every password change shares: new hash, every session ended (refresh tokens die with
 // their session), outstanding reset links void, the owner told by mail.
@@ -43,7 +38,7 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
         when: new Date(now).toISOString(),
         ip,
         userAgent,
-        resetUrl: `${config.publicUrl}/reset`,
+        resetUrl: config.forgotPasswordUrl,
       },
     },
     now,
@@ -63,7 +58,7 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
 export const passwordRoutes = new Hono<AppEnv>()
   .post("/v1/password/forgot", validateJson(z.object({ email: emailField })), async (c) => {
     const deps = c.var.deps;
-    const { db, clock, config } = deps;
+    const { db, clock } = deps;
     const now = clock.now();
     const account = await lookupAccount(deps, c.req.valid("json").email, ["reset"]);
     const user = account.user;
@@ -79,24 +74,9 @@ export const passwordRoutes = new Hono<AppEnv>()
       sendQueued(c, [confirmation.mail]);
       return c.json(FORGOT_ACCEPTED, 202);
     }
-    const token = await createEmailToken(db, user.id, "reset_password", config.resetTokenTtl, now);
-    const mail = await queueMail(
-      deps,
-      {
-        ...recipientOf(user),
-        template: "reset-password",
-        data: {
-          appName: config.appName,
-          name: user.name,
-          link: linkWithToken(config.resetUrl, token.token),
-          expiresInMinutes: Math.round(config.resetTokenTtl / 60),
-        },
-        expiresAt: token.expiresAt,
-      },
-      now,
-    );
-    await db.batch([...token.writes, mail.write, count, recordAudit(db, "reset_requested", user.id, c.var.client, now)]);
-    sendQueued(c, [mail.row]);
+    const reset = await prepareResetLink(deps, user, now);
+    await db.batch([...reset.writes, count, recordAudit(db, "reset_requested", user.id, c.var.client, now)]);
+    sendQueued(c, [reset.mail]);
     return c.json(FORGOT_ACCEPTED, 202);
   })
   .post("/v1/password/reset", validateJson(z.object({ token: z.string().max(4096), password: passwordField })), async (c) => {
@@ -104,7 +84,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     const { db, clock, passwords } = deps;
     const { token, password } = c.req.valid("json");
     // Checks that need no account run before the token is touched, so a weak choice costs nothing.
-    checkPasswordPolicy(password, policyFor(deps));
+    checkPasswordPolicy(password, passwordPolicy(deps.config));
     await refuseBreachedPassword(deps, password, c.var.requestId);
     const now = clock.now();
     // Consumed before the password changes: of two concurrent requests with one token, one wins.
@@ -112,7 +92,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     if (!consumed) throw new AppError("invalid_token");
     const user = consumed.user;
     try {
-      checkPasswordPolicy(password, policyFor(deps, user.email));
+      checkPasswordPolicy(password, passwordPolicy(deps.config, user.email));
     } catch (err) {
       // Refused for this account (e.g. it contains the address): give the link back.
       await db
@@ -137,7 +117,9 @@ export const passwordRoutes = new Hono<AppEnv>()
       const { db, clock, passwords } = deps;
       const auth = c.var.auth;
       const body = c.req.valid("json");
-      checkPasswordPolicy(body.new_password, policyFor(deps));
+      // The address in the token is the account's (addresses never change), so the whole policy
+      // applies before any database work.
+      checkPasswordPolicy(body.new_password, passwordPolicy(deps.config, auth.email));
       await refuseBreachedPassword(deps, body.new_password, c.var.requestId);
       const now = clock.now();
       // The current password is guessed against the same lock-out as login: a stolen access token
@@ -152,14 +134,13 @@ export const passwordRoutes = new Hono<AppEnv>()
       const user = userRows[0];
       // A logged-out session's access token may still be unexpired; it cannot change the password.
       if (!user || user.disabledAt !== null || !sessionRows[0] || sessionRows[0].revokedAt !== null) {
-        throw new AppError("invalid_token", "A valid access token is required.", { status: 401 });
+        throw invalidAccessToken();
       }
       const verdict = await passwords.verify(body.current_password, user.passwordHash);
       if (!verdict.ok) {
         await db.batch([recordAudit(db, "login_failed", user.id, c.var.client, now)]);
         throw new AppError("invalid_credentials", "The current password is incorrect.");
       }
-      checkPasswordPolicy(body.new_password, policyFor(deps, user.email));
       const change = await changePasswordWrites(c, user, await passwords.hash(body.new_password), now);
       // Every session ends (the batch revokes them first), then the caller gets a fresh one.
       const session = await openSession(deps, user, c.var.client, now);
