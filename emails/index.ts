@@ -3,17 +3,19 @@ import { renderAlreadyRegistered, type AlreadyRegisteredData } from "./already-r
 import { renderConfirmEmail, type ConfirmEmailData } from "./confirm-email.tsx";
 import { renderPasswordChanged, type PasswordChangedData } from "./password-changed.tsx";
 import { renderResetPassword, type ResetPasswordData } from "./reset-password.tsx";
+import { renderUnlockCode, type UnlockCodeData } from "./unlock-code.tsx";
 
 export { LOCALES, resolveLocale } from "./i18n.ts";
-export type { AlreadyRegisteredData, ConfirmEmailData, PasswordChangedData, ResetPasswordData };
+export type { AlreadyRegisteredData, ConfirmEmailData, PasswordChangedData, ResetPasswordData, UnlockCodeData };
 
-export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed";
+export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed" | "unlock-code";
 
 export interface TemplateData {
   "confirm-email": ConfirmEmailData;
   "already-registered": AlreadyRegisteredData;
   "reset-password": ResetPasswordData;
   "password-changed": PasswordChangedData;
+  "unlock-code": UnlockCodeData;
 }
 
 const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) => RenderedMail } = {
@@ -21,6 +23,7 @@ const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) 
   "already-registered": renderAlreadyRegistered,
   "reset-password": renderResetPassword,
   "password-changed": renderPasswordChanged,
+  "unlock-code": renderUnlockCode,
 };
 
 /**

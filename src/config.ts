@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
   ACCESS_TOKEN_TTL: seconds(900),
   REFRESH_TOKEN_TTL: seconds(30 * 24 * 3600),
+  // No session outlives its creation by more than this, however often it is refreshed.
+  SESSION_MAX_AGE: seconds(90 * 24 * 3600),
   CONFIRM_TOKEN_TTL: seconds(24 * 3600),
   RESET_TOKEN_TTL: seconds(1800),
   CONFIRM_URL: urlTemplate,
@@ -51,6 +53,9 @@ const EnvSchema = z.object({
   LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOGIN_LOCKOUT_BASE_SECONDS: seconds(30),
   LOGIN_LOCKOUT_MAX_SECONDS: seconds(900),
+  // Failed logins for one address from all clients in 24 h before the right password also needs a
+  // mailed unlock code.
+  LOGIN_FAILURES_PER_DAY: z.coerce.number().int().min(5).max(100_000).default(50),
   PWNED_PASSWORDS_CHECK: z.enum(["true", "false"]).default("false"),
   PWNED_PASSWORDS_URL: z.string().url().default("https://api.pwnedpasswords.com"),
   PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
@@ -82,6 +87,7 @@ export type Config = {
   passwordMinLength: number;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  sessionMaxAge: number;
   confirmTokenTtl: number;
   resetTokenTtl: number;
   confirmUrl: string;
@@ -99,6 +105,7 @@ export type Config = {
   loginLockoutThreshold: number;
   loginLockoutBaseSeconds: number;
   loginLockoutMaxSeconds: number;
+  loginFailuresPerDay: number;
   pwnedPasswordsCheck: boolean;
   pwnedPasswordsUrl: string;
   pwnedPasswordsTimeoutMs: number;
@@ -146,6 +153,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     passwordMinLength: e.PASSWORD_MIN_LENGTH,
     accessTokenTtl: e.ACCESS_TOKEN_TTL,
     refreshTokenTtl: e.REFRESH_TOKEN_TTL,
+    sessionMaxAge: e.SESSION_MAX_AGE,
     confirmTokenTtl: e.CONFIRM_TOKEN_TTL,
     resetTokenTtl: e.RESET_TOKEN_TTL,
     confirmUrl: e.CONFIRM_URL ?? `${e.PUBLIC_URL}/confirm#token={token}`,
@@ -162,6 +170,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
     loginLockoutThreshold: e.LOGIN_LOCKOUT_THRESHOLD,
     loginLockoutBaseSeconds: e.LOGIN_LOCKOUT_BASE_SECONDS,
     loginLockoutMaxSeconds: Math.max(e.LOGIN_LOCKOUT_MAX_SECONDS, e.LOGIN_LOCKOUT_BASE_SECONDS),
+    loginFailuresPerDay: e.LOGIN_FAILURES_PER_DAY,
     pwnedPasswordsCheck: e.PWNED_PASSWORDS_CHECK === "true",
     pwnedPasswordsUrl: e.PWNED_PASSWORDS_URL,
     pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,

@@ -5,12 +5,13 @@ import { systemClock } from "./lib/clock.ts";
 import { loadJwtKeys } from "./lib/crypto/jwt.ts";
 import { createPasswordHasher } from "./lib/crypto/password.ts";
 import { deriveSealKey } from "./lib/crypto/seal.ts";
+import { deriveTokenKey } from "./lib/crypto/tokens.ts";
 import { createDevMailer } from "./mail/dev-mailer.ts";
 import { createResendMailer } from "./mail/resend-mailer.ts";
 
 // Everything expensive (key imports, clients) is built here, once per isolate.
 export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
-  const [passwords, jwt, outboxKey] = await Promise.all([
+  const [passwords, jwt, outboxKey, tokenKey] = await Promise.all([
     createPasswordHasher({ pepper: config.passwordPepper, pepperId: config.passwordPepperId }),
     loadJwtKeys({
       signingKeysJson: config.jwtSigningKeys,
@@ -22,6 +23,7 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
       throw new ConfigError("JWT_SIGNING_KEYS", "is not a JSON array of Ed25519 private JWKs with kid");
     }),
     deriveSealKey(config.passwordPepper, "outbox v1"),
+    deriveTokenKey(config.passwordPepper),
   ]);
   const mailer = config.resendApiKey
     ? createResendMailer({ apiKey: config.resendApiKey, baseUrl: config.resendBaseUrl })
@@ -34,6 +36,7 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
     jwt,
     mailer,
     outboxKey,
+    tokenKey,
     ...overrides,
   };
 }

@@ -5,7 +5,7 @@ import type { Deps } from "./http/context.ts";
 import { errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { deliverDueMail } from "./mail/outbox.ts";
-import { pruneExpiredCounters } from "./auth/rate-limit.ts";
+import { pruneExpiredCounters } from "./limits/prune.ts";
 import { pruneExpiredRows } from "./db/retention.ts";
 
 type Service = { deps: Deps; app: ReturnType<typeof createApp> };

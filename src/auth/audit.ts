@@ -1,3 +1,4 @@
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { auditEvents } from "../db/schema.ts";
 import type { RequestInfo } from "../http/context.ts";
@@ -6,8 +7,11 @@ import { randomId } from "../lib/crypto/tokens.ts";
 export type AuditType =
   | "registered"
   | "email_confirmed"
+  | "confirm_failed"
   | "login_succeeded"
   | "login_failed"
+  | "unlock_required"
+  | "unlocked"
   | "refresh_reuse_detected"
   | "reset_requested"
   | "reset_completed"
@@ -18,4 +22,22 @@ export type AuditType =
 // An insert for the caller's write batch; audit rows ride along with the change they describe.
 export function recordAudit(db: Db, type: AuditType, userId: string | null, client: RequestInfo, now: number) {
   return db.insert(auditEvents).values({ id: randomId(), userId, type, ip: client.ip, userAgent: client.userAgent, createdAt: now });
+}
+
+/** The same insert, made only when `condition` holds when the batch reaches it. */
+export function recordAuditIf(db: Db, type: AuditType, userId: string, client: RequestInfo, now: number, condition: SQL) {
+  const row = { id: randomId(), userId, type, ip: client.ip, userAgent: client.userAgent, createdAt: now };
+  return db.insert(auditEvents).select(
+    db
+      .select({
+        id: sql<string>`${row.id}`.as("id"),
+        userId: sql<string>`${row.userId}`.as("user_id"),
+        type: sql<string>`${row.type}`.as("type"),
+        ip: sql<string | null>`${row.ip}`.as("ip"),
+        userAgent: sql<string | null>`${row.userAgent}`.as("user_agent"),
+        createdAt: sql<number>`${row.createdAt}`.as("created_at"),
+      })
+      .from(sql`(select 1)`)
+      .where(condition),
+  );
 }

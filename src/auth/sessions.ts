@@ -1,4 +1,5 @@
-import { and, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, sql, type SQL } from "drizzle-orm";
+import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { refreshTokens, sessions, users } from "../db/schema.ts";
 import type { Deps, RequestInfo } from "../http/context.ts";
@@ -18,14 +19,19 @@ export interface SessionJson {
   refresh_expires_in: number;
 }
 
-async function signSession(deps: Deps, user: SessionUser, sessionId: string, refreshToken: string, now: number): Promise<SessionJson> {
+/** When a session's refresh token expires: a fresh lifetime, but never past the session's absolute age. */
+export function refreshExpiry(config: Pick<Config, "refreshTokenTtl" | "sessionMaxAge">, sessionCreatedAt: number, now: number): number {
+  return Math.min(now + config.refreshTokenTtl * 1000, sessionCreatedAt + config.sessionMaxAge * 1000);
+}
+
+async function signSession(deps: Deps, user: SessionUser, sessionId: string, refreshToken: string, refreshExpiresAt: number, now: number): Promise<SessionJson> {
   const access = await deps.jwt.sign({ sub: user.id, sid: sessionId, email: user.email, roles: user.roles }, Math.floor(now / 1000));
   return {
     access_token: access.token,
     token_type: "Bearer",
     expires_in: access.expiresIn,
     refresh_token: refreshToken,
-    refresh_expires_in: deps.config.refreshTokenTtl,
+    refresh_expires_in: Math.max(0, Math.floor((refreshExpiresAt - now) / 1000)),
   };
 }
 
@@ -34,8 +40,11 @@ export async function openSession(deps: Deps, user: SessionUser, client: Request
   const { db, config } = deps;
   const sessionId = randomId();
   const refreshToken = generateToken();
-  const expiresAt = now + config.refreshTokenTtl * 1000;
-  const [body, tokenHash] = await Promise.all([signSession(deps, user, sessionId, refreshToken, now), hashToken(refreshToken)]);
+  const expiresAt = refreshExpiry(config, now, now);
+  const [body, tokenHash] = await Promise.all([
+    signSession(deps, user, sessionId, refreshToken, expiresAt, now),
+    hashToken(deps.tokenKey, refreshToken),
+  ]);
   const writes = [
     db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent }),
     db.insert(refreshTokens).values({ id: randomId(), sessionId, userId: user.id, tokenHash, createdAt: now, expiresAt }),
@@ -47,18 +56,20 @@ export async function openSession(deps: Deps, user: SessionUser, client: Request
 // user are live, and is marked with its successor's id; the successor is inserted from that mark,
 // so it exists exactly when this request consumed the token. A concurrent request with the same
 // token finds no unused row and inserts nothing. The last statement reads what the token belongs
-// to either way, for the answer or for reuse detection.
+// to either way, for the answer or for reuse detection. No refresh moves a session's end past its
+// creation plus SESSION_MAX_AGE.
 export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: number) {
   const { db, config } = deps;
   const successorId = randomId();
   const successorToken = generateToken();
-  const successorHash = await hashToken(successorToken);
-  const expiresAt = now + config.refreshTokenTtl * 1000;
+  const successorHash = await hashToken(deps.tokenKey, successorToken);
+  const maxAgeMs = config.sessionMaxAge * 1000;
+  const capped = (createdAt: unknown) => sql<number>`min(${now + config.refreshTokenTtl * 1000}, ${createdAt} + ${maxAgeMs})`;
   const liveSessions = db
     .select({ id: sessions.id })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(isNull(sessions.revokedAt), isNull(users.disabledAt)));
+    .where(and(isNull(sessions.revokedAt), isNull(users.disabledAt), gt(sessions.createdAt, now - maxAgeMs)));
   const rotated = db.select({ id: refreshTokens.sessionId }).from(refreshTokens).where(eq(refreshTokens.replacedBy, successorId));
   const statements = [
     db
@@ -81,14 +92,14 @@ export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: num
           userId: refreshTokens.userId,
           tokenHash: sql<string>`${successorHash}`.as("token_hash"),
           createdAt: sql<number>`${now}`.as("created_at"),
-          expiresAt: sql<number>`${expiresAt}`.as("expires_at"),
+          expiresAt: capped(sql`(select ${sessions.createdAt} from ${sessions} where ${sessions.id} = ${refreshTokens.sessionId})`).as("expires_at"),
           usedAt: sql<null>`null`.as("used_at"),
           replacedBy: sql<null>`null`.as("replaced_by"),
         })
         .from(refreshTokens)
         .where(eq(refreshTokens.replacedBy, successorId)),
     ),
-    db.update(sessions).set({ expiresAt }).where(inArray(sessions.id, rotated)),
+    db.update(sessions).set({ expiresAt: capped(sessions.createdAt) }).where(inArray(sessions.id, rotated)),
     db
       .select({ token: refreshTokens, session: sessions, user: users })
       .from(refreshTokens)
@@ -98,20 +109,43 @@ export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: num
       .limit(1),
   ] as const;
   /** The answer for a rotation that happened: the successor and a new access token. */
-  const answer = (user: SessionUser, sessionId: string) => signSession(deps, user, sessionId, successorToken, now);
+  const answer = (user: SessionUser, session: { id: string; createdAt: number }) =>
+    signSession(deps, user, session.id, successorToken, refreshExpiry(config, session.createdAt, now), now);
   return { statements, answer };
 }
 
-export function revokeSession(db: Db, sessionId: string, reason: string, now: number) {
+/** Ends one session; `onlyIf` adds a condition (e.g. that the caller's own session is live). */
+export function revokeSession(db: Db, sessionId: string, reason: string, now: number, onlyIf?: SQL) {
   return db
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason })
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)));
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), onlyIf));
 }
 
-export function revokeUserSessions(db: Db, userId: string, reason: string, now: number) {
+export function revokeUserSessions(db: Db, userId: string, reason: string, now: number, onlyIf?: SQL) {
   return db
     .update(sessions)
     .set({ revokedAt: now, revokedReason: reason })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), onlyIf));
+}
+
+/**
+ * The session an access token names, if it is still live (not revoked, not expired, user not
+ * disabled). Endpoints that read the database anyway check it, so a revoked session stops there at
+ * once, not only when its access token expires.
+ */
+export function liveSession(db: Db, sessionId: string, userId: string, now: number) {
+  return db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        isNull(users.disabledAt),
+      ),
+    );
 }

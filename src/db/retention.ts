@@ -1,6 +1,6 @@
 import { and, inArray, isNotNull, lt, or } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { auditEvents, emailTokens, outbox, refreshTokens, sessions, webhookEvents } from "./schema.ts";
+import { auditEvents, emailTokens, outbox, refreshTokens, registrations, sessions, webhookEvents } from "./schema.ts";
 
 const DAY_MS = 24 * 3600_000;
 
@@ -31,5 +31,7 @@ export function pruneExpiredRows(db: Db, now: number) {
     db.delete(sessions).where(inArray(sessions.id, endedSessions)),
     db.delete(outbox).where(and(inArray(outbox.status, [...FINISHED_MAIL]), lt(outbox.updatedAt, spent))),
     db.delete(webhookEvents).where(lt(webhookEvents.receivedAt, now - RETENTION.webhookIdsMs)),
+    // A registration nobody confirmed in time holds a password hash for no one: it goes at once.
+    db.delete(registrations).where(lt(registrations.expiresAt, now)),
   ]);
 }

@@ -22,19 +22,41 @@ export const users = sqliteTable(
   (t) => [uniqueIndex("users_email_unique").on(t.email)],
 );
 
-export type EmailTokenPurpose = "confirm_email" | "reset_password";
+// A registration waits here until its address is confirmed; only then does a users row exist. Several
+// may wait for one address (an attacker's and the owner's), each with its own password: confirming
+// needs the mailed token and a proof of which registration the confirmer made.
+export const registrations = sqliteTable(
+  "registrations",
+  {
+    /** Becomes the user's id when this registration is confirmed. */
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    name: text("name"),
+    locale: text("locale").notNull(),
+    passwordHash: text("password_hash").notNull(),
+    /** PKCE S256 challenge (base64url SHA-256 of the verifier the registering browser keeps). */
+    codeChallenge: text("code_challenge"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("registrations_email").on(t.email, t.createdAt), index("registrations_expires").on(t.expiresAt)],
+);
 
-// Only the SHA-256 of a token is stored; the token itself exists in the mail (and the outbox,
-// encrypted) alone.
+export type EmailTokenPurpose = "confirm_email" | "reset_password" | "unlock_login";
+
+// Only an HMAC of a token is stored; the token itself exists in the mail (and the outbox,
+// encrypted) alone. Confirmation tokens belong to an address (no user exists yet); the others to a
+// user.
 export const emailTokens = sqliteTable(
   "email_tokens",
   {
     id: text("id").primaryKey(),
-    userId: text("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    email: text("email"),
     purpose: text("purpose").$type<EmailTokenPurpose>().notNull(),
     tokenHash: text("token_hash").notNull(),
+    /** Wrong proofs or codes presented with this token; at the limit the token is spent. */
+    failedAttempts: integer("failed_attempts").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
     usedAt: integer("used_at"),
@@ -42,6 +64,7 @@ export const emailTokens = sqliteTable(
   (t) => [
     uniqueIndex("email_tokens_hash_unique").on(t.tokenHash),
     index("email_tokens_user_purpose").on(t.userId, t.purpose),
+    index("email_tokens_email_purpose").on(t.email, t.purpose),
   ],
 );
 
@@ -139,11 +162,17 @@ export const webhookEvents = sqliteTable("webhook_events", {
 
 // Counters shared by every isolate and location (they live in the database): fixed windows for
 // request and mail budgets, and consecutive failures (with the lock-out end) for logins.
-export const rateLimits = sqliteTable("rate_limits", {
-  key: text("key").primaryKey(),
-  count: integer("count").notNull(),
-  windowEndsAt: integer("window_ends_at").notNull(),
-});
+export const rateLimits = sqliteTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    count: integer("count").notNull(),
+    windowEndsAt: integer("window_ends_at").notNull(),
+    /** Last hit; login failure rows are forgotten a day after it. */
+    updatedAt: integer("updated_at"),
+  },
+  (t) => [index("rate_limits_updated").on(t.updatedAt)],
+);
 
 export const auditEvents = sqliteTable(
   "audit_events",

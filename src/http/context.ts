@@ -14,6 +14,8 @@ export interface Deps {
   mailer: Mailer;
   /** AES-GCM key for outbox payloads (they can hold token links). */
   outboxKey: CryptoKey;
+  /** HMAC key under which email and refresh tokens are stored (src/lib/crypto/tokens.ts). */
+  tokenKey: CryptoKey;
   /**
    * Runs work after the response. Defaults to executionCtx.waitUntil; tests pass a collector so they
    * can count what the response itself cost before background work starts.

@@ -1,134 +1,213 @@
 import { Hono } from "hono";
-import { eq } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import * as z from "zod";
 import { resolveLocale } from "../../emails/index.ts";
 import { recordAudit } from "../auth/audit.ts";
-import { consumeEmailToken } from "../auth/email-tokens.ts";
+import { countWrongAttempt, readLiveToken, spendToken } from "../auth/email-tokens.ts";
 import { prepareConfirmation } from "../auth/link-mails.ts";
-import { emailField, nameField, passwordField, recipientOf, toUserJson } from "../auth/identity.ts";
+import { emailField, nameField, passwordField, recipientOf, toUserJson, type UserRow } from "../auth/identity.ts";
 import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
 import { refuseBreachedPassword } from "../auth/breached-password.ts";
 import { openSession } from "../auth/sessions.ts";
-import { users } from "../db/schema.ts";
+import { emailTokens, registrations, users } from "../db/schema.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import type { AppEnv } from "../http/context.ts";
 import { validateJson } from "../http/validate.ts";
-import { randomId } from "../lib/crypto/tokens.ts";
+import { passwordAttemptGuard } from "../limits/login-guard.ts";
+import { encodeBase64Url, encodeUtf8, timingSafeEqual } from "../lib/crypto/encoding.ts";
+import { hashToken, isWellFormedToken, randomId } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
 import { sendQueued } from "../mail/send-queued.ts";
 
 const ACCEPTED = { message: "If the address can be registered, a confirmation email is on its way." };
 const RESENT = { message: "If the address has an unconfirmed account, a new confirmation email is on its way." };
+/** Pending registrations kept per address; a newer one pushes out the oldest, not the others. */
+export const PENDING_REGISTRATIONS_KEPT = 3;
+
+// PKCE (RFC 7636, S256 only): the registering browser keeps a random verifier and sends its hash.
+const codeChallengeField = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, "must be the base64url SHA-256 of a code verifier (43 characters)");
+const codeVerifierField = z
+  .string()
+  .regex(/^[A-Za-z0-9._~-]{43,128}$/, "must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~");
+
+async function challengeOf(verifier: string): Promise<string> {
+  return encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", encodeUtf8(verifier))));
+}
 
 export const accountRoutes = new Hono<AppEnv>()
   .post(
     "/v1/register",
     validateJson(
-      z.object({ email: emailField, password: passwordField, name: nameField, locale: z.string().max(35).optional() }),
+      z.object({
+        email: emailField,
+        password: passwordField,
+        name: nameField,
+        locale: z.string().max(35).optional(),
+        code_challenge: codeChallengeField.optional(),
+      }),
     ),
     async (c) => {
       const deps = c.var.deps;
       const { db, config, clock, passwords } = deps;
       const body = c.req.valid("json");
       checkPasswordPolicy(body.password, passwordPolicy(config, body.email));
-      await refuseBreachedPassword(deps, body.password, c.var.requestId);
       const now = clock.now();
-      const account = await lookupAccount(deps, body.email, ["confirm", "already_registered"]);
+      const account = await lookupAccount(deps, body.email, ["confirm", "already_registered"], now);
+      // After the first round trip, which carries the per-IP budget: a refused client costs no call out.
+      await refuseBreachedPassword(deps, body.password, c.var.requestId);
       const existing = account.user;
 
       // Every branch hashes once and writes one batch, so neither the answer nor its timing says
       // whether the address already has an account.
       if (!existing) {
-        const passwordHash = await passwords.hash(body.password);
-        const user = {
+        // Nothing becomes an account yet: whoever registered, only the one who confirms with the
+        // mailed token *and* this registration's password (or PKCE verifier) activates it.
+        const registration = {
           id: randomId(),
           email: body.email,
           name: body.name,
-          passwordHash,
-          roles: ["user"],
           locale: resolveLocale(body.locale, c.req.header("accept-language")),
+          passwordHash: await passwords.hash(body.password, { saltFor: body.email }),
+          codeChallenge: body.code_challenge ?? null,
           createdAt: now,
-          updatedAt: now,
+          expiresAt: now + config.confirmTokenTtl * 1000,
         };
-        const confirmation = await prepareConfirmation(deps, user, now);
-        try {
-          await db.batch([
-            db.insert(users).values(user),
-            ...confirmation.writes,
-            account.countMail("confirm", now),
-            recordAudit(db, "registered", user.id, c.var.client, now),
-          ]);
-        } catch (err) {
-          // A concurrent registration of the same address won the unique index: same answer.
-          if (isUniqueViolation(err)) return c.json(ACCEPTED, 202);
-          throw err;
-        }
-        sendQueued(c, [confirmation.mail]);
+        const newest = db
+          .select({ id: registrations.id })
+          .from(registrations)
+          .where(eq(registrations.email, body.email))
+          .orderBy(desc(registrations.createdAt), desc(sql`rowid`))
+          .limit(PENDING_REGISTRATIONS_KEPT);
+        const confirmation = account.mailAllowed("confirm") ? await prepareConfirmation(deps, registration, now) : null;
+        await db.batch([
+          db.insert(registrations).values(registration),
+          db.delete(registrations).where(and(eq(registrations.email, body.email), notInArray(registrations.id, newest))),
+          ...(confirmation?.writes ?? []),
+          ...account.countMail("confirm"),
+          recordAudit(db, "registered", registration.id, c.var.client, now),
+        ]);
+        if (confirmation) sendQueued(c, [confirmation.mail]);
         return c.json(ACCEPTED, 202);
       }
 
       await passwords.burn(body.password);
-      const unconfirmed = existing.emailConfirmedAt === null && existing.disabledAt === null;
-      const kind = unconfirmed ? "confirm" : "already_registered";
-      if (!account.mailAllowed(kind, now)) {
-        await db.batch([account.countMail(kind, now)]);
-      } else if (unconfirmed) {
-        const confirmation = await prepareConfirmation(deps, existing, now);
-        await db.batch([...confirmation.writes, account.countMail(kind, now)]);
-        sendQueued(c, [confirmation.mail]);
-      } else {
-        const mail = await queueMail(
-          deps,
-          {
-            ...recipientOf(existing),
-            template: "already-registered",
-            data: {
-              appName: config.appName,
-              name: existing.name,
-              loginUrl: config.loginUrl,
-              resetUrl: config.forgotPasswordUrl,
-            },
-          },
-          now,
-        );
-        await db.batch([mail.write, account.countMail(kind, now)]);
-        sendQueued(c, [mail.row]);
+      if (!account.mailAllowed("already_registered")) {
+        await db.batch([...account.countMail("already_registered")]);
+        return c.json(ACCEPTED, 202);
       }
+      const mail = await queueMail(
+        deps,
+        {
+          ...recipientOf(existing),
+          template: "already-registered",
+          data: {
+            appName: config.appName,
+            name: existing.name,
+            loginUrl: config.loginUrl,
+            resetUrl: config.forgotPasswordUrl,
+          },
+        },
+        now,
+      );
+      await db.batch([mail.write, ...account.countMail("already_registered")]);
+      sendQueued(c, [mail.row]);
       return c.json(ACCEPTED, 202);
     },
   )
-  .post("/v1/confirm", validateJson(z.object({ token: z.string().max(4096) })), async (c) => {
-    const deps = c.var.deps;
-    const { db, clock } = deps;
-    const now = clock.now();
-    const consumed = await consumeEmailToken(db, c.req.valid("json").token, "confirm_email", now);
-    if (!consumed) throw new AppError("invalid_token");
-    const user = consumed.user;
-    if (user.disabledAt !== null) throw new AppError("account_disabled");
-    const confirmedAt = user.emailConfirmedAt ?? now;
-    const session = await openSession(deps, user, c.var.client, now);
-    await db.batch([
-      db.update(users).set({ emailConfirmedAt: confirmedAt, updatedAt: now }).where(eq(users.id, user.id)),
-      ...session.writes,
-      recordAudit(db, "email_confirmed", user.id, c.var.client, now),
-    ]);
-    return c.json({ user: toUserJson({ ...user, emailConfirmedAt: confirmedAt }), session: session.body });
-  })
+  .post(
+    "/v1/confirm",
+    validateJson(z.object({ token: z.string().max(4096), password: passwordField.optional(), code_verifier: codeVerifierField.optional() })),
+    async (c) => {
+      const deps = c.var.deps;
+      const { db, clock, passwords } = deps;
+      const body = c.req.valid("json");
+      // The token proves the mailbox; the proof says which registration the confirmer made. A
+      // token alone (a link scanner, an unsolicited mail clicked) activates nothing.
+      if (body.password === undefined && body.code_verifier === undefined) throw new AppError("proof_required");
+      if (!isWellFormedToken(body.token)) throw new AppError("invalid_token");
+      const now = clock.now();
+      const tokenHash = await hashToken(deps.tokenKey, body.token);
+      const tokenEmail = db.select({ email: emailTokens.email }).from(emailTokens).where(eq(emailTokens.tokenHash, tokenHash));
+      const [tokenRows, pending] = await db.batch([
+        readLiveToken(db, tokenHash, "confirm_email", now),
+        db
+          .select()
+          .from(registrations)
+          .where(and(inArray(registrations.email, tokenEmail), gt(registrations.expiresAt, now)))
+          .orderBy(desc(registrations.createdAt)),
+      ]);
+      const token = tokenRows[0];
+      if (!token?.email) throw new AppError("invalid_token");
+
+      // One password derivation whichever proof is given.
+      let match: number;
+      if (body.password !== undefined) {
+        match = await passwords.matchAny(body.password, pending.map((r) => r.passwordHash));
+      } else {
+        await passwords.burn(body.code_verifier!);
+        const challenge = await challengeOf(body.code_verifier!);
+        match = pending.findIndex((r) => r.codeChallenge !== null && timingSafeEqual(r.codeChallenge, challenge));
+      }
+      const registration = pending[match];
+      if (!registration) {
+        // The token stays usable for the owner; wrong proofs wear it out and count as failed logins.
+        const guard = await passwordAttemptGuard(db, deps.config, token.email, c.var.client.ip);
+        await db.batch([countWrongAttempt(db, token.id, now), ...guard.failedUnreserved(now), recordAudit(db, "confirm_failed", null, c.var.client, now)]);
+        throw new AppError("invalid_credentials", "That is not the password this address was registered with.");
+      }
+
+      const user: UserRow = {
+        id: registration.id,
+        email: registration.email,
+        name: registration.name,
+        passwordHash: registration.passwordHash,
+        roles: ["user"],
+        locale: registration.locale,
+        emailConfirmedAt: now,
+        disabledAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const session = await openSession(deps, user, c.var.client, now);
+      try {
+        await db.batch([
+          spendToken(db, token.id, now),
+          // The account is created here; if a concurrent confirmation created it first, the unique
+          // address makes this whole batch fail, so only one session is ever opened.
+          db.insert(users).values(user),
+          db.delete(registrations).where(eq(registrations.email, user.email)),
+          db
+            .update(emailTokens)
+            .set({ usedAt: now })
+            .where(and(eq(emailTokens.email, user.email), eq(emailTokens.purpose, "confirm_email"), isNull(emailTokens.usedAt))),
+          ...session.writes,
+          recordAudit(db, "email_confirmed", user.id, c.var.client, now),
+        ]);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new AppError("invalid_token");
+        throw err;
+      }
+      return c.json({ user: toUserJson(user), session: session.body });
+    },
+  )
   .post("/v1/confirm/resend", validateJson(z.object({ email: emailField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();
-    const account = await lookupAccount(deps, c.req.valid("json").email, ["confirm"]);
-    const user = account.user;
+    const account = await lookupAccount(deps, c.req.valid("json").email, ["confirm"], now);
+    const newest = account.pending[0];
     // Unknown, confirmed and over-budget addresses still count and write, like the sending path.
-    if (user && user.emailConfirmedAt === null && user.disabledAt === null && account.mailAllowed("confirm", now)) {
-      const confirmation = await prepareConfirmation(deps, user, now);
-      await db.batch([...confirmation.writes, account.countMail("confirm", now)]);
+    // The mail greets nobody by name: the name is whatever some registrant typed.
+    if (!account.user && newest && account.mailAllowed("confirm")) {
+      const confirmation = await prepareConfirmation(deps, { ...newest, name: null }, now);
+      await db.batch([...confirmation.writes, ...account.countMail("confirm")]);
       sendQueued(c, [confirmation.mail]);
     } else {
-      await db.batch([account.countMail("confirm", now)]);
+      await db.batch([...account.countMail("confirm")]);
     }
     return c.json(RESENT, 202);
   });

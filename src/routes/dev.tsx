@@ -41,6 +41,13 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/130.0",
     resetUrl: config.forgotPasswordUrl,
   }),
+  "unlock-code": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    code: "123456",
+    expiresInMinutes: 10,
+    resetUrl: config.forgotPasswordUrl,
+  }),
 };
 
 function isTemplateName(name: string): name is TemplateName {

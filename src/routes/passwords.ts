@@ -2,15 +2,15 @@ import { Hono, type Context } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
 import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
-import { consumeEmailToken } from "../auth/email-tokens.ts";
+import { consumeUserToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
-import { clearLoginFailures, lockoutPolicy, loginAttemptStatements, loginCounterKey, refuseIfLocked } from "../auth/rate-limit.ts";
 import { refuseBreachedPassword } from "../auth/breached-password.ts";
-import { openSession, revokeUserSessions } from "../auth/sessions.ts";
-import { prepareConfirmation, prepareResetLink } from "../auth/link-mails.ts";
-import { emailTokens, sessions, users } from "../db/schema.ts";
+import { liveSession, openSession, revokeUserSessions } from "../auth/sessions.ts";
+import { prepareResetLink } from "../auth/link-mails.ts";
+import { passwordAttemptGuard } from "../limits/login-guard.ts";
+import { emailTokens, users } from "../db/schema.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
 import type { AppEnv } from "../http/context.ts";
 import { validateJson } from "../http/validate.ts";
@@ -60,22 +60,18 @@ export const passwordRoutes = new Hono<AppEnv>()
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();
-    const account = await lookupAccount(deps, c.req.valid("json").email, ["reset"]);
+    const account = await lookupAccount(deps, c.req.valid("json").email, ["reset"], now);
     const user = account.user;
-    const count = account.countMail("reset", now);
+    const count = account.countMail("reset");
     // Unknown, disabled and over-budget addresses write the counter alone: same answer, one batch.
-    if (!user || user.disabledAt !== null || !account.mailAllowed("reset", now)) {
-      await db.batch([count]);
-      return c.json(FORGOT_ACCEPTED, 202);
-    }
-    if (user.emailConfirmedAt === null) {
-      const confirmation = await prepareConfirmation(deps, user, now);
-      await db.batch([...confirmation.writes, count]);
-      sendQueued(c, [confirmation.mail]);
+    // An address with only pending registrations has no password to reset: registering again is
+    // how its owner starts over.
+    if (!user || user.disabledAt !== null || !account.mailAllowed("reset")) {
+      await db.batch([...count]);
       return c.json(FORGOT_ACCEPTED, 202);
     }
     const reset = await prepareResetLink(deps, user, now);
-    await db.batch([...reset.writes, count, recordAudit(db, "reset_requested", user.id, c.var.client, now)]);
+    await db.batch([...reset.writes, ...count, recordAudit(db, "reset_requested", user.id, c.var.client, now)]);
     sendQueued(c, [reset.mail]);
     return c.json(FORGOT_ACCEPTED, 202);
   })
@@ -85,14 +81,15 @@ export const passwordRoutes = new Hono<AppEnv>()
     const { token, password } = c.req.valid("json");
     // Checks that need no account run before the token is touched, so a weak choice costs nothing.
     checkPasswordPolicy(password, passwordPolicy(deps.config));
-    await refuseBreachedPassword(deps, password, c.var.requestId);
     const now = clock.now();
     // Consumed before the password changes: of two concurrent requests with one token, one wins.
-    const consumed = await consumeEmailToken(db, token, "reset_password", now);
+    const consumed = await consumeUserToken(deps, token, "reset_password", now);
     if (!consumed) throw new AppError("invalid_token");
     const user = consumed.user;
     try {
       checkPasswordPolicy(password, passwordPolicy(deps.config, user.email));
+      // After the first round trip, which carries the per-IP budget: a refused client costs no call out.
+      await refuseBreachedPassword(deps, password, c.var.requestId);
     } catch (err) {
       // Refused for this account (e.g. it contains the address): give the link back.
       await db
@@ -103,7 +100,9 @@ export const passwordRoutes = new Hono<AppEnv>()
     }
     if (user.disabledAt !== null) throw new AppError("account_disabled");
     const change = await changePasswordWrites(c, user, await passwords.hash(password), now);
-    await db.batch([...change.writes, recordAudit(db, "reset_completed", user.id, c.var.client, now)]);
+    // Whoever was guessing, the owner has just proved the mailbox: every lock-out of the address ends.
+    const guard = await passwordAttemptGuard(db, deps.config, user.email, c.var.client.ip);
+    await db.batch([...change.writes, ...guard.clearAll(), recordAudit(db, "reset_completed", user.id, c.var.client, now)]);
     sendQueued(c, [change.mail]);
     // No automatic login (OWASP): the client logs in with the new password.
     return c.json(RESET_DONE);
@@ -120,34 +119,36 @@ export const passwordRoutes = new Hono<AppEnv>()
       // The address in the token is the account's (addresses never change), so the whole policy
       // applies before any database work.
       checkPasswordPolicy(body.new_password, passwordPolicy(deps.config, auth.email));
-      await refuseBreachedPassword(deps, body.new_password, c.var.requestId);
       const now = clock.now();
-      // The current password is guessed against the same lock-out as login: a stolen access token
+      // The current password is guessed against the same guard as login: a stolen access token
       // must not become a way around it.
-      const counterKey = await loginCounterKey(auth.email);
-      const [previous, reserved, userRows, sessionRows] = await db.batch([
-        ...loginAttemptStatements(db, counterKey, lockoutPolicy(deps.config), now),
+      const guard = await passwordAttemptGuard(db, deps.config, auth.email, c.var.client.ip);
+      const [previous, reserved, today, userRows, live] = await db.batch([
+        ...guard.statements(now),
         db.select().from(users).where(eq(users.id, auth.sub)).limit(1),
-        db.select().from(sessions).where(eq(sessions.id, auth.sid)).limit(1),
+        liveSession(db, auth.sid, auth.sub, now).limit(1),
       ]);
-      refuseIfLocked(previous, reserved, now);
+      guard.check([previous, reserved, today], now);
       const user = userRows[0];
       // A logged-out session's access token may still be unexpired; it cannot change the password.
-      if (!user || user.disabledAt !== null || !sessionRows[0] || sessionRows[0].revokedAt !== null) {
-        throw invalidAccessToken();
-      }
+      if (!user || live.length === 0) throw invalidAccessToken();
       const verdict = await passwords.verify(body.current_password, user.passwordHash);
       if (!verdict.ok) {
-        await db.batch([recordAudit(db, "login_failed", user.id, c.var.client, now)]);
+        await db.batch([...guard.failed(now), recordAudit(db, "login_failed", user.id, c.var.client, now)]);
         throw new AppError("invalid_credentials", "The current password is incorrect.");
       }
+      // Only now, past the per-IP budget and the guard, is the new password sent out to be checked.
+      await refuseBreachedPassword(deps, body.new_password, c.var.requestId).catch(async (err: unknown) => {
+        await db.batch([guard.succeeded()]);
+        throw err;
+      });
       const change = await changePasswordWrites(c, user, await passwords.hash(body.new_password), now);
       // Every session ends (the batch revokes them first), then the caller gets a fresh one.
       const session = await openSession(deps, user, c.var.client, now);
       await db.batch([
         ...change.writes,
         ...session.writes,
-        clearLoginFailures(db, counterKey),
+        guard.succeeded(),
         recordAudit(db, "password_changed", user.id, c.var.client, now),
       ]);
       sendQueued(c, [change.mail]);

@@ -1,73 +1,134 @@
 import { Hono } from "hono";
-import { eq } from "drizzle-orm";
+import { and, desc, eq, exists, gt, inArray, isNull, lt } from "drizzle-orm";
 import * as z from "zod";
-import { recordAudit } from "../auth/audit.ts";
+import { recordAudit, recordAuditIf } from "../auth/audit.ts";
+import { countWrongAttempt, MAX_TOKEN_ATTEMPTS, spendToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
-import { clearLoginFailures, loginAttemptStatements, lockoutPolicy, loginCounterKey, refuseIfLocked } from "../auth/rate-limit.ts";
-import { openSession, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
-import { users } from "../db/schema.ts";
-import { requireAuth } from "../http/auth.ts";
+import { hashUnlockCode, prepareUnlockCode } from "../auth/link-mails.ts";
+import { liveSession, openSession, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
+import { emailTokens, registrations, users } from "../db/schema.ts";
+import { invalidAccessToken, requireAuth } from "../http/auth.ts";
 import type { AppEnv } from "../http/context.ts";
 import { validateJson } from "../http/validate.ts";
+import { passwordAttemptGuard } from "../limits/login-guard.ts";
+import { mailBudget } from "../limits/mail-budget.ts";
+import { timingSafeEqual } from "../lib/crypto/encoding.ts";
 import { hashToken, isWellFormedToken } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
+import { sendQueued } from "../mail/send-queued.ts";
 
 const invalidRefresh = () => new AppError("invalid_token", "The refresh token is invalid or has expired.", { status: 401 });
+const unlockCodeField = z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the email");
 
 export const sessionRoutes = new Hono<AppEnv>()
-  .post("/v1/login", validateJson(z.object({ email: emailField, password: passwordField })), async (c) => {
-    const deps = c.var.deps;
-    const { db, clock, passwords, config } = deps;
-    const { email, password } = c.req.valid("json");
-    const client = c.var.client;
-    const now = clock.now();
-    const counterKey = await loginCounterKey(email);
-    // One round trip: the address's lock-out state, this attempt counted as a failure up front (a
-    // success clears it), and the account. While locked even the right password is refused and no
-    // password is checked: known and unknown addresses answer alike.
-    const [previous, reserved, userRows] = await db.batch([
-      ...loginAttemptStatements(db, counterKey, lockoutPolicy(config), now),
-      db.select().from(users).where(eq(users.email, email)).limit(1),
-    ]);
-    const { lockStarted } = refuseIfLocked(previous, reserved, now);
-    const user = userRows[0];
-
-    // An unknown address still costs one full derivation, and both failures write the same audit
-    // rows, so neither timing nor answer reveals which addresses have accounts.
-    const verdict = user ? await passwords.verify(password, user.passwordHash) : (await passwords.burn(password), null);
-    if (!user || !verdict?.ok) {
-      await db.batch([
-        recordAudit(db, "login_failed", user?.id ?? null, client, now),
-        ...(lockStarted ? [recordAudit(db, "rate_limited", user?.id ?? null, client, now)] : []),
+  .post(
+    "/v1/login",
+    validateJson(z.object({ email: emailField, password: passwordField, unlock_code: unlockCodeField.optional() })),
+    async (c) => {
+      const deps = c.var.deps;
+      const { db, clock, passwords, config } = deps;
+      const { email, password, unlock_code: unlockCode } = c.req.valid("json");
+      const client = c.var.client;
+      const now = clock.now();
+      const guard = await passwordAttemptGuard(db, config, email, client.ip);
+      // One round trip: this client's lock-out state, this attempt counted as a failure up front (a
+      // success clears it), the address's failures today, the account, its newest pending
+      // registration and its live unlock code. While locked even the right password is refused and
+      // no password is checked: known and unknown addresses answer alike.
+      const [previous, reserved, today, userRows, pendingRows, unlockRows] = await db.batch([
+        ...guard.statements(now),
+        db.select().from(users).where(eq(users.email, email)).limit(1),
+        db
+          .select({ passwordHash: registrations.passwordHash })
+          .from(registrations)
+          .where(and(eq(registrations.email, email), gt(registrations.expiresAt, now))),
+        db
+          .select()
+          .from(emailTokens)
+          .where(
+            and(
+              inArray(emailTokens.userId, db.select({ id: users.id }).from(users).where(eq(users.email, email))),
+              eq(emailTokens.purpose, "unlock_login"),
+              isNull(emailTokens.usedAt),
+              gt(emailTokens.expiresAt, now),
+              lt(emailTokens.failedAttempts, MAX_TOKEN_ATTEMPTS),
+            ),
+          )
+          .orderBy(desc(emailTokens.createdAt))
+          .limit(1),
       ]);
-      throw new AppError("invalid_credentials");
-    }
-    // Checked only after the password, so these answers tell nothing to someone without it. The
-    // password was right, so the failure counted up front is taken back.
-    if (user.disabledAt !== null || user.emailConfirmedAt === null) {
-      await db.batch([clearLoginFailures(db, counterKey)]);
-      throw new AppError(user.disabledAt !== null ? "account_disabled" : "email_not_confirmed");
-    }
+      const { lockStarted, unlockRequired } = guard.check([previous, reserved, today], now);
+      const user = userRows[0];
 
-    const session = await openSession(deps, user, client, now);
-    const rehash = verdict.needsRehash
-      ? [db.update(users).set({ passwordHash: await passwords.hash(password), updatedAt: now }).where(eq(users.id, user.id))]
-      : [];
-    await db.batch([
-      ...session.writes,
-      ...rehash,
-      clearLoginFailures(db, counterKey),
-      recordAudit(db, "login_succeeded", user.id, client, now),
-    ]);
-    return c.json({ user: toUserJson(user), session: session.body });
-  })
+      // An unknown address still costs one full derivation (against its pending registrations, if
+      // any, which share one salt), and every failure writes the same rows, so neither timing nor
+      // answer reveals which addresses have accounts.
+      const verdict = user
+        ? { ...(await passwords.verify(password, user.passwordHash)), pendingMatch: false }
+        : { ok: false, needsRehash: false, pendingMatch: (await passwords.matchAny(password, pendingRows.map((r) => r.passwordHash))) >= 0 };
+      if (!user || !verdict.ok) {
+        if (verdict.pendingMatch) {
+          // The password of a registration still waiting for its link: say so, as for any account
+          // whose address is not confirmed yet.
+          await db.batch([guard.succeeded()]);
+          throw new AppError("email_not_confirmed");
+        }
+        await db.batch([
+          ...guard.failed(now),
+          recordAudit(db, "login_failed", user?.id ?? null, client, now),
+          ...(lockStarted ? [recordAudit(db, "rate_limited", user?.id ?? null, client, now)] : []),
+        ]);
+        throw new AppError("invalid_credentials");
+      }
+      // Checked only after the password, so these answers tell nothing to someone without it. The
+      // password was right, so the failure counted up front is taken back.
+      if (user.disabledAt !== null || user.emailConfirmedAt === null) {
+        await db.batch([guard.succeeded()]);
+        throw new AppError(user.disabledAt !== null ? "account_disabled" : "email_not_confirmed");
+      }
+
+      // Past the day's failures the right password alone is not enough: it may have been guessed.
+      // The owner proves the mailbox with a code mailed now.
+      let unlocked = false;
+      if (unlockRequired) {
+        const live = unlockRows[0];
+        if (unlockCode !== undefined && live && timingSafeEqual(await hashUnlockCode(deps, live.id, unlockCode), live.tokenHash)) {
+          unlocked = true;
+          // Spent in the success batch below.
+        } else if (unlockCode !== undefined && live) {
+          await db.batch([countWrongAttempt(db, live.id, now), recordAudit(db, "unlock_required", user.id, client, now)]);
+          throw new AppError("unlock_required", "That unlock code is not right. Check the newest email from us, or wait for it to expire and log in again for a new one.");
+        } else {
+          const budget = await mailBudget(db, user.email, ["unlock"], config.mailPerAddressPerHour);
+          const counts = await db.batch([...budget.reads] as [typeof budget.reads[0], ...typeof budget.reads]);
+          const mail = budget.evaluate(counts);
+          const send = mail.allowed("unlock", now) ? await prepareUnlockCode(deps, user, now) : null;
+          await db.batch([guard.succeeded(), ...mail.count("unlock", now), ...(send?.writes ?? []), recordAudit(db, "unlock_required", user.id, client, now)]);
+          if (send) sendQueued(c, [send.mail]);
+          throw new AppError("unlock_required");
+        }
+      }
+
+      const session = await openSession(deps, user, client, now);
+      const rehash = verdict.needsRehash
+        ? [db.update(users).set({ passwordHash: await passwords.hash(password), updatedAt: now }).where(eq(users.id, user.id))]
+        : [];
+      await db.batch([
+        ...session.writes,
+        ...rehash,
+        ...(unlocked ? [spendToken(db, unlockRows[0]!.id, now), ...guard.clearAll(), recordAudit(db, "unlocked", user.id, client, now)] : [guard.succeeded()]),
+        recordAudit(db, "login_succeeded", user.id, client, now),
+      ]);
+      return c.json({ user: toUserJson(user), session: session.body });
+    },
+  )
   .post("/v1/token/refresh", validateJson(z.object({ refresh_token: z.string().max(4096) })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const token = c.req.valid("json").refresh_token;
     if (!isWellFormedToken(token)) throw invalidRefresh();
     const now = clock.now();
-    const tokenHash = await hashToken(token);
+    const tokenHash = await hashToken(deps.tokenKey, token);
 
     const rotation = await rotateRefreshToken(deps, tokenHash, now);
     const [consumed, , , found] = await db.batch(rotation.statements);
@@ -83,17 +144,26 @@ export const sessionRoutes = new Hono<AppEnv>()
       }
       throw invalidRefresh();
     }
-    return c.json({ session: await rotation.answer(row.user, row.session.id) });
+    return c.json({ session: await rotation.answer(row.user, row.session) });
   })
   .post("/v1/logout", requireAuth, validateJson(z.object({ all: z.boolean().optional() })), async (c) => {
     const { db, clock } = c.var.deps;
     const auth = c.var.auth;
     const now = clock.now();
     const all = c.req.valid("json").all === true;
-    await db.batch([
-      all ? revokeUserSessions(db, auth.sub, "logout_all", now) : revokeSession(db, auth.sid, "logout", now),
-      recordAudit(db, "logged_out", auth.sub, c.var.client, now),
+    // One round trip. Every write is conditioned on the caller's session still being live, so the
+    // unexpired access token of an ended session (e.g. after a password reset) cannot end the
+    // owner's new sessions; the first statement tells which case this was.
+    const live = liveSession(db, auth.sid, auth.sub, now);
+    const onlyIfLive = exists(liveSession(db, auth.sid, auth.sub, now));
+    const [liveRows] = await db.batch([
+      live,
+      recordAuditIf(db, "logged_out", auth.sub, c.var.client, now, onlyIfLive),
+      all
+        ? revokeUserSessions(db, auth.sub, "logout_all", now, onlyIfLive)
+        : revokeSession(db, auth.sid, "logout", now, onlyIfLive),
     ]);
+    if (liveRows.length === 0) throw invalidAccessToken();
     return c.body(null, 204);
   })
   .get("/v1/me", requireAuth, (c) => {

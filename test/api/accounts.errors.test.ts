@@ -37,7 +37,7 @@ describe("register refuses bad input with 400 and details", () => {
 describe("confirm refuses every token it should not accept with one answer", () => {
   it("refuses an unknown, malformed or missing token with 400 invalid_token", async () => {
     for (const token of ["A".repeat(43), "short", "", "x".repeat(500)]) {
-      const res = await t.post("/v1/confirm", { token });
+      const res = await t.post("/v1/confirm", { token, password: PASSWORD });
       expect(res.status).toBe(400);
       expect(await errorCode(res)).toBe("invalid_token");
     }
@@ -48,8 +48,8 @@ describe("confirm refuses every token it should not accept with one answer", () 
     await t.post("/v1/register", { email, password: PASSWORD });
     await t.settle();
     const token = tokenFrom((await mailsTo(email))[0]);
-    expect((await t.post("/v1/confirm", { token })).status).toBe(200);
-    const again = await t.post("/v1/confirm", { token });
+    expect((await t.post("/v1/confirm", { token, password: PASSWORD })).status).toBe(200);
+    const again = await t.post("/v1/confirm", { token, password: PASSWORD });
     expect(again.status).toBe(400);
     expect(await errorCode(again)).toBe("invalid_token");
   });
@@ -59,8 +59,8 @@ describe("confirm refuses every token it should not accept with one answer", () 
     await t.post("/v1/register", { email, password: PASSWORD });
     await t.settle();
     const token = tokenFrom((await mailsTo(email))[0]);
-    clock.advance(24 * 3600_000 + 1);
-    const res = await t.post("/v1/confirm", { token });
+    clock.advance(Number(t.deps.config.confirmTokenTtl) * 1000 + 1);
+    const res = await t.post("/v1/confirm", { token, password: PASSWORD });
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe("invalid_token");
   });

@@ -12,7 +12,7 @@ async function registerAndConfirm(email: string, password = "correct horse batte
   expect(reg.status).toBe(202);
   await t.settle();
   const [mail] = await mailsTo(email);
-  const confirmed = await t.post("/v1/confirm", { token: tokenFrom(mail) });
+  const confirmed = await t.post("/v1/confirm", { token: tokenFrom(mail), password });
   expect(confirmed.status).toBe(200);
   return (await confirmed.json()) as { user: Record<string, unknown>; session: Record<string, string | number> };
 }
@@ -40,7 +40,7 @@ describe("register → confirm → login → me → refresh → logout", () => {
     expect(before.status).toBe(403);
     expect(((await before.json()) as { error: { code: string } }).error.code).toBe("email_not_confirmed");
 
-    const confirmed = await t.post("/v1/confirm", { token: tokenFrom(mail) });
+    const confirmed = await t.post("/v1/confirm", { token: tokenFrom(mail), password: "correct horse battery" });
     expect(confirmed.status).toBe(200);
     expect(confirmed.headers.get("cache-control")).toBe("no-store");
     const confirmedBody = (await confirmed.json()) as { user: Record<string, unknown>; session: Record<string, unknown> };

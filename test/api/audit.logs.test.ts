@@ -50,7 +50,7 @@ describe("request logs", () => {
       await t.settle();
       const confirmToken = tokenFrom((await mailsTo(email))[0]);
       secrets.add(confirmToken);
-      keep((await json<{ session: SessionBody }>(await post("/v1/confirm", { token: confirmToken }))).session);
+      keep((await json<{ session: SessionBody }>(await post("/v1/confirm", { token: confirmToken, password: passwords[0] }))).session);
       await post("/v1/login", { email, password: passwords[3] });
       const session = keep((await json<{ session: SessionBody }>(await post("/v1/login", { email, password: passwords[0] }))).session);
       const refreshed = keep((await json<{ session: SessionBody }>(await post("/v1/token/refresh", { refresh_token: session.refresh_token }))).session);

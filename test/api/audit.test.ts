@@ -52,7 +52,7 @@ describe("audit trail", () => {
 
     await step("register", async () => expect((await call("/v1/register", { email, password: PASSWORD })).status).toBe(202));
     await t.settle();
-    await step("confirm", async () => sessionOf(await call("/v1/confirm", { token: tokenFrom((await mailsTo(email))[0]) })));
+    await step("confirm", async () => sessionOf(await call("/v1/confirm", { token: tokenFrom((await mailsTo(email))[0]), password: PASSWORD })));
     await step("wrong", async () => expect((await call("/v1/login", { email, password: "not the password" })).status).toBe(401));
     const first = await step("login", async () => sessionOf(await call("/v1/login", { email, password: PASSWORD })));
     await step("refresh", async () => sessionOf(await call("/v1/token/refresh", { refresh_token: first.refresh_token })));

@@ -66,7 +66,7 @@ describe("the one error shape", () => {
     const broken = async () => {
       throw new Error("secret internal detail");
     };
-    const t = await createTestService({ deps: { passwords: { hash: broken, verify: broken, burn: broken } } });
+    const t = await createTestService({ deps: { passwords: { hash: broken, verify: broken, burn: broken, matchAny: broken } } });
     const res = await t.post("/v1/register", { email: "someone@example.test", password: "a perfectly long password" });
     expect(res.status).toBe(500);
     const text = await res.text();

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { users } from "../../src/db/schema.ts";
 import { createTestService, type TestService } from "../support/service.ts";
-import { uniqueEmail } from "../support/mail.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
 import { errorCode, PASSWORD } from "../support/flows.ts";
 
 const APP_ORIGIN = "https://app.example.test";
@@ -131,8 +131,11 @@ describe("input guards on every POST endpoint", () => {
       __proto__: { admin: true },
     });
     expect(res.status).toBe(202);
+    expect(await t.deps.db.select().from(users).where(eq(users.email, email))).toEqual([]);
+    await t.settle();
+    expect((await t.post("/v1/confirm", { token: tokenFrom((await mailsTo(email))[0]), password: PASSWORD })).status).toBe(200);
     const [user] = await t.deps.db.select().from(users).where(eq(users.email, email));
-    expect(user).toMatchObject({ roles: ["user"], emailConfirmedAt: null });
+    expect(user).toMatchObject({ roles: ["user"] });
     expect(user!.id).not.toBe("00000000-0000-0000-0000-000000000000");
   });
 

@@ -150,7 +150,7 @@ describe("hostile and malformed input: 4xx in the error shape, nothing written",
     const name = "<img src=x onerror=alert(1)> '; DROP TABLE users; --";
     expect((await t.post("/v1/register", { email, password, name })).status).toBe(202);
     await t.settle();
-    const confirmed = await t.post("/v1/confirm", { token: tokenFrom((await mailsTo(email))[0]) });
+    const confirmed = await t.post("/v1/confirm", { token: tokenFrom((await mailsTo(email))[0]), password });
     expect(confirmed.status).toBe(200);
     expect(((await confirmed.json()) as { user: unknown }).user).toMatchObject({ email, name });
     expect((await t.post("/v1/login", { email, password })).status).toBe(200);

@@ -7,21 +7,26 @@ import { createTestService } from "../support/service.ts";
 import { createConfirmedUser } from "../support/flows.ts";
 
 describe("counters", () => {
-  it("drops window counters whose window ended, and keeps live ones and login failure counts", async () => {
+  it("drops window counters whose window ended, keeps live ones, and forgets login failures a day after the last", async () => {
     const t = await createTestService();
     const now = Date.now();
+    const day = 24 * 3600_000;
     await t.deps.db.insert(rateLimits).values([
-      { key: "ip:ended", count: 60, windowEndsAt: now - 1 },
-      { key: "mail:reset:ended", count: 5, windowEndsAt: now - 3600_000 },
-      { key: "ip:live", count: 3, windowEndsAt: now + 60_000 },
-      // Three failures, not locked: the count must survive until a success clears it.
-      { key: "login:three-failures", count: 3, windowEndsAt: 0 },
+      { key: "ip:ended", count: 60, windowEndsAt: now - 1, updatedAt: now - 60_000 },
+      { key: "mail:reset:ended", count: 5, windowEndsAt: now - 3600_000, updatedAt: now - 2 * 3600_000 },
+      { key: "ip:live", count: 3, windowEndsAt: now + 60_000, updatedAt: now },
+      // Three failures, not locked: the count survives a day after the last failure, then goes.
+      { key: "login:a:recent", count: 3, windowEndsAt: 0, updatedAt: now - day + 60_000 },
+      { key: "login:b:stale", count: 3, windowEndsAt: 0, updatedAt: now - day - 1 },
+      { key: "login:c:older-release", count: 2, windowEndsAt: 0, updatedAt: null },
+      { key: "login-day:ended", count: 40, windowEndsAt: now - 1, updatedAt: now - day },
+      { key: "login-day:live", count: 40, windowEndsAt: now + 3600_000, updatedAt: now },
     ]);
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ cron: "* * * * *" }), t.settings, ctx);
     await waitOnExecutionContext(ctx);
     const keys = (await t.deps.db.select().from(rateLimits)).map((row) => row.key).sort();
-    expect(keys).toEqual(["ip:live", "login:three-failures"]);
+    expect(keys).toEqual(["ip:live", "login-day:live", "login:a:recent"]);
   });
 });
 

@@ -39,7 +39,7 @@ describe("the confirmation mail speaks the user's language", () => {
   it("keeps using the language chosen at registration for later mail", async () => {
     const email = uniqueEmail("pt-later");
     const confirmation = await register(email, { locale: "pt-BR" });
-    expect((await t.post("/v1/confirm", { token: tokenFrom(confirmation) })).status).toBe(200);
+    expect((await t.post("/v1/confirm", { token: tokenFrom(confirmation), password: "correct horse battery" })).status).toBe(200);
     // A later request in another language does not change the stored locale.
     await t.request("/v1/password/forgot", { method: "POST", json: { email }, headers: { "accept-language": "en" } });
     await t.settle();

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
 import { backoffMs, deliverDueMail } from "../../src/mail/outbox.ts";
 import { idempotencyCounts, mailsTo, setMailFailure, uniqueEmail } from "../support/mail.ts";
 import { onlyOutboxRow, outboxTo, providerDown } from "../support/outbox.ts";
@@ -180,9 +181,10 @@ describe("mail that cannot be delivered", () => {
   });
 
   it("lists each outbox row of an address in the order written", async () => {
-    const { t } = await serviceAt();
+    const { clock, t } = await serviceAt();
     const email = uniqueEmail("order");
     await register(t, email);
+    clock.advance(MAIL_MIN_INTERVAL_MS);
     await t.post("/v1/confirm/resend", { email });
     await t.settle();
     expect((await outboxTo(t, email)).map((row) => row.status)).toEqual(["sent", "sent"]);

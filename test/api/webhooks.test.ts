@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
 import { MAX_WEBHOOK_BYTES } from "../../src/routes/webhooks.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
 import { mailsTo, uniqueEmail } from "../support/mail.ts";
 import { onlyOutboxRow, outboxTo, suppressionOf, webhookEventRows } from "../support/outbox.ts";
 import { createTestService, TestClock, type TestService } from "../support/service.ts";
@@ -31,8 +32,9 @@ async function errorCode(res: Response) {
 
 describe("POST /webhooks/resend: suppression", () => {
   let t: TestService;
+  let clock: TestClock;
   beforeAll(async () => {
-    ({ t } = await webhookService());
+    ({ t, clock } = await webhookService());
   });
 
   it("stops mail to an address after a hard bounce: the next mail is not sent and says suppressed", async () => {
@@ -45,6 +47,7 @@ describe("POST /webhooks/resend: suppression", () => {
     expect((await onlyOutboxRow(t, email)).status).toBe("bounced");
     expect(await suppressionOf(t, email)).toEqual([expect.objectContaining({ email, reason: "hard bounce" })]);
 
+    clock.advance(MAIL_MIN_INTERVAL_MS);
     expect((await t.post("/v1/confirm/resend", { email })).status).toBe(202);
     await t.settle();
     const [, second] = await outboxTo(t, email);
@@ -58,7 +61,8 @@ describe("POST /webhooks/resend: suppression", () => {
     expect((await onlyOutboxRow(t, email)).status).toBe("complained");
     expect(await suppressionOf(t, email)).toEqual([expect.objectContaining({ reason: "complaint" })]);
 
-    await t.post("/v1/password/forgot", { email });
+    clock.advance(MAIL_MIN_INTERVAL_MS);
+    await t.post("/v1/confirm/resend", { email });
     await t.settle();
     expect((await outboxTo(t, email)).at(-1)?.status).toBe("suppressed");
     expect(await mailsTo(email)).toHaveLength(1);
@@ -71,6 +75,7 @@ describe("POST /webhooks/resend: suppression", () => {
     expect((await onlyOutboxRow(t, email)).status).toBe("bounced");
     expect(await suppressionOf(t, email)).toEqual([]);
 
+    clock.advance(MAIL_MIN_INTERVAL_MS);
     await t.post("/v1/confirm/resend", { email });
     await t.settle();
     expect(await mailsTo(email)).toHaveLength(2);

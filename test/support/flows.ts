@@ -22,7 +22,7 @@ export async function createConfirmedUser(t: TestService, label = "user", passwo
   expect((await t.post("/v1/register", { email, password, name: "Ana" })).status).toBe(202);
   await t.settle();
   const mails = await mailsTo(email);
-  const res = await t.post("/v1/confirm", { token: tokenFrom(mails.at(-1)) });
+  const res = await t.post("/v1/confirm", { token: tokenFrom(mails.at(-1)), password });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { user: { id: string }; session: SessionBody };
   return { email, password, userId: body.user.id, session: body.session };

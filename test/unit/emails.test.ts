@@ -28,6 +28,10 @@ const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] }
     },
     links: ["https://app.test/forgot"],
   },
+  "unlock-code": {
+    data: { appName, name: "Ana", code: "042817", expiresInMinutes: 10, resetUrl: "https://app.test/forgot" },
+    links: ["https://app.test/forgot"],
+  },
 };
 
 const templates = Object.keys(samples) as TemplateName[];

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createPasswordHasher,
   parsePasswordHash,
@@ -46,7 +46,7 @@ describe("hashing and verifying", () => {
   });
 
   it("writes the self-describing format with a 16-byte salt and a 64-byte hash", () => {
-    expect(stored).toMatch(/^\$pbkdf2-sha512\$i=100000,p=v1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{86}$/);
+    expect(stored).toMatch(/^\$pbkdf2-sha512\$i=100000,p=v1,n=nfkc\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{86}$/);
     const parsed = parsePasswordHash(stored);
     expect(parsed?.iterations).toBe(100_000);
     expect(parsed?.pepperId).toBe("v1");
@@ -60,6 +60,20 @@ describe("hashing and verifying", () => {
     expect(decomposed).not.toBe(precomposed);
     const storedPrecomposed = await hasher.hash(precomposed);
     expect((await hasher.verify(decomposed, storedPrecomposed)).ok).toBe(true);
+  });
+
+  it("normalises to NFKC (NIST): ligatures and full-width letters verify as their plain spelling", async () => {
+    const plain = await hasher.hash("fire-password");
+    expect((await hasher.verify("\ufb01re-password", plain)).ok).toBe(true);
+    expect((await hasher.verify("\uff46ire-password", plain)).ok).toBe(true);
+  });
+
+  it("still verifies a hash from before NFKC (no n= mark) and asks for a rehash into the new form", async () => {
+    // For an ASCII password NFC and NFKC agree, so the older form is the new hash without its mark.
+    const older = stored.replace(",n=nfkc", "");
+    expect(parsePasswordHash(older)?.form).toBe("NFC");
+    expect(await hasher.verify(PASSWORD, older)).toEqual({ ok: true, needsRehash: true });
+    expect(await hasher.verify("wrong", older)).toEqual({ ok: false, needsRehash: false });
   });
 
   it("burn performs a derivation and resolves", async () => {
@@ -138,7 +152,7 @@ describe("iterations", () => {
   it("asks for a rehash when the stored iteration count differs from the current one", async () => {
     const older = await createPasswordHasher({ pepper: PEPPER, pepperId: "v1", iterations: 20_000 });
     const storedOlder = await older.hash(PASSWORD);
-    expect(storedOlder).toContain("$i=20000,p=v1$");
+    expect(storedOlder).toContain("$i=20000,p=v1,n=nfkc$");
     expect(await hasher.verify(PASSWORD, storedOlder)).toEqual({ ok: true, needsRehash: true });
   });
 
@@ -160,7 +174,7 @@ describe("iterations", () => {
   it("production fidelity: the default stays within what production Workers accept", () => {
     // Local workerd does not enforce Cloudflare's PBKDF2 cap, so only this test catches a raise.
     expect(PBKDF2_MAX_ITERATIONS).toBeLessThanOrEqual(100_000);
-    expect(stored.split("$")[2]).toBe("i=100000,p=v1");
+    expect(stored.split("$")[2]).toBe("i=100000,p=v1,n=nfkc");
   });
 
   it.each(["", "has$dollar", "has,comma", "x".repeat(65)])("refuses pepper id %j", async (pepperId) => {
@@ -169,5 +183,39 @@ describe("iterations", () => {
 
   it("refuses an empty pepper", async () => {
     await expect(createPasswordHasher({ pepper: "", pepperId: "v1" })).rejects.toThrow(/pepper/);
+  });
+});
+
+describe("pending registrations: one salt per address, one derivation for all", () => {
+  it("derives the same salt for one address and a different one for another", async () => {
+    const a1 = parsePasswordHash(await hasher.hash("first password", { saltFor: "ana@example.test" }))!;
+    const a2 = parsePasswordHash(await hasher.hash("second password", { saltFor: "ana@example.test" }))!;
+    const b = parsePasswordHash(await hasher.hash("first password", { saltFor: "bob@example.test" }))!;
+    expect(a1.salt).toEqual(a2.salt);
+    expect(b.salt).not.toEqual(a1.salt);
+  });
+
+  it("finds which of several hashes a password matches, or -1", async () => {
+    const hashes = await Promise.all(["attacker choice", "owner choice", "third one"].map((p) => hasher.hash(p, { saltFor: "x@example.test" })));
+    expect(await hasher.matchAny("owner choice", hashes)).toBe(1);
+    expect(await hasher.matchAny("third one", hashes)).toBe(2);
+    expect(await hasher.matchAny("nobody's", hashes)).toBe(-1);
+    expect(await hasher.matchAny("anything", [])).toBe(-1);
+  });
+
+  it("costs one derivation for hashes that share a salt, however many there are", async () => {
+    const hashes = await Promise.all(["a password", "b password", "c password"].map((p) => hasher.hash(p, { saltFor: "y@example.test" })));
+    const original = crypto.subtle.deriveBits.bind(crypto.subtle);
+    let derivations = 0;
+    const spy = vi.spyOn(crypto.subtle, "deriveBits").mockImplementation((...args) => (derivations++, original(...args)));
+    try {
+      await hasher.matchAny("c password", hashes);
+      expect(derivations).toBe(1);
+      derivations = 0;
+      await hasher.matchAny("c password", []);
+      expect(derivations).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

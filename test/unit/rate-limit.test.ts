@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
-import { alignedWindowEnd, ipCounterKey, lockoutMs } from "../../src/auth/rate-limit.ts";
+import { alignedWindowEnd, ipCounterKey } from "../../src/limits/ip-budget.ts";
+import { lockoutMs } from "../../src/limits/login-guard.ts";
 
 describe("login lock-out schedule", () => {
   const policy = { threshold: 5, baseMs: 30_000, maxMs: 900_000 };

@@ -4,7 +4,7 @@ import {
   encodeBase64Url,
   timingSafeEqual,
 } from "../../src/lib/crypto/encoding.ts";
-import { generateToken, hashToken, isWellFormedToken, randomId } from "../../src/lib/crypto/tokens.ts";
+import { deriveTokenKey, generateCode, generateToken, hashToken, isWellFormedToken, randomId } from "../../src/lib/crypto/tokens.ts";
 
 describe("generateToken", () => {
   it("returns 43 base64url characters (32 random bytes)", () => {
@@ -21,20 +21,27 @@ describe("generateToken", () => {
 });
 
 describe("hashToken", () => {
-  it("is deterministic, differs from the token, and is 64 hex characters", async () => {
+  const key = deriveTokenKey("test-pepper-0123456789abcdefghijklmnop");
+
+  it("is deterministic under one key, differs from the token, and is 64 hex characters", async () => {
     const token = generateToken();
-    const hash = await hashToken(token);
+    const hash = await hashToken(await key, token);
     expect(hash).toMatch(/^[0-9a-f]{64}$/);
     expect(hash).not.toBe(token);
-    expect(await hashToken(token)).toBe(hash);
+    expect(await hashToken(await key, token)).toBe(hash);
   });
 
-  it("gives different tokens different hashes", async () => {
-    expect(await hashToken(generateToken())).not.toBe(await hashToken(generateToken()));
+  it("is not the plain SHA-256, so write access to the database alone cannot plant a token", async () => {
+    const sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    expect(await hashToken(await key, "abc")).not.toBe(sha256);
+    const otherKey = await deriveTokenKey("another-pepper-0123456789abcdefghijklmnop");
+    expect(await hashToken(otherKey, "abc")).not.toBe(await hashToken(await key, "abc"));
   });
+});
 
-  it("is SHA-256 (known answer)", async () => {
-    expect(await hashToken("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+describe("generateCode", () => {
+  it("gives six decimal digits, leading zeros kept", () => {
+    for (let i = 0; i < 200; i++) expect(generateCode()).toMatch(/^[0-9]{6}$/);
   });
 });
 

@@ -12,13 +12,27 @@ const SCHEME = "pbkdf2-sha512";
 const SALT_BYTES = 16;
 const HASH_BYTES = 64;
 const PEPPER_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-// $pbkdf2-sha512$i=<iterations>,p=<pepperId>$<salt>$<hash>
+// $pbkdf2-sha512$i=<iterations>,p=<pepperId>[,n=nfkc]$<salt>$<hash>; no n= means NFC (older hashes).
 const STORED_PATTERN =
-  /^\$pbkdf2-sha512\$i=([1-9][0-9]{0,6}),p=([A-Za-z0-9_.-]{1,64})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
+  /^\$pbkdf2-sha512\$i=([1-9][0-9]{0,6}),p=([A-Za-z0-9_.-]{1,64})(?:,n=(nfkc))?\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
+
+/** The Unicode form a password is put in before hashing. NIST SP 800-63B asks for NFKC. */
+export type PasswordForm = "NFC" | "NFKC";
+const CURRENT_FORM: PasswordForm = "NFKC";
 
 export interface PasswordHasher {
-  /** Returns the self-describing stored string for a new password. */
-  hash(password: string): Promise<string>;
+  /**
+   * Returns the self-describing stored string for a new password. With `saltFor`, the salt is
+   * derived from that value (keyed by the pepper) instead of drawn at random: every pending
+   * registration of one address shares it, so a typed password is checked against all of them
+   * with one derivation (see matchAny).
+   */
+  hash(password: string, options?: { saltFor?: string }): Promise<string>;
+  /**
+   * The index of the stored hash the password matches, or -1. Hashes that share salt and
+   * parameters cost one derivation together; an empty list still costs one.
+   */
+  matchAny(password: string, stored: string[]): Promise<number>;
   /**
    * Never throws. `needsRehash` is only ever true together with `ok` (the stored hash used other
    * parameters than the current ones), so a caller cannot be tricked into storing an unverified
@@ -32,6 +46,7 @@ export interface PasswordHasher {
 export interface ParsedPasswordHash {
   iterations: number;
   pepperId: string;
+  form: PasswordForm;
   salt: Uint8Array;
   hash: Uint8Array;
 }
@@ -57,13 +72,31 @@ export async function createPasswordHasher(opts: {
     throw new Error("password pepper id must be 1-64 characters of A-Z a-z 0-9 _ . -");
   }
   const pepperKey = await importPepperKey(opts.pepper);
+  const saltKey = await importPepperKey(`salt\u0000${opts.pepper}`);
   const pepperId = opts.pepperId;
 
   return {
-    async hash(password) {
-      const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-      const derived = await deriveHash(pepperKey, password, salt, iterations);
-      return formatPasswordHash({ iterations, pepperId, salt, hash: derived });
+    async hash(password, options) {
+      const salt =
+        options?.saltFor === undefined
+          ? crypto.getRandomValues(new Uint8Array(SALT_BYTES))
+          : new Uint8Array(await crypto.subtle.sign("HMAC", saltKey, encodeUtf8(options.saltFor))).slice(0, SALT_BYTES);
+      const derived = await deriveHash(pepperKey, password, salt, iterations, CURRENT_FORM);
+      return formatPasswordHash({ iterations, pepperId, form: CURRENT_FORM, salt, hash: derived });
+    },
+
+    async matchAny(password, stored) {
+      const parsed = stored.map((s) => parsePasswordHash(s));
+      const derivations = new Map<string, Promise<Uint8Array>>();
+      let match = -1;
+      for (const [index, p] of parsed.entries()) {
+        if (!p || p.pepperId !== pepperId) continue;
+        const group = `${p.iterations}/${p.form}/${encodeBase64Url(p.salt)}`;
+        if (!derivations.has(group)) derivations.set(group, deriveHash(pepperKey, password, p.salt, p.iterations, p.form));
+        if (timingSafeEqual(await derivations.get(group)!, p.hash) && match === -1) match = index;
+      }
+      if (derivations.size === 0) await burnDerivation(pepperKey, password, iterations);
+      return match;
     },
 
     async verify(password, stored) {
@@ -74,9 +107,9 @@ export async function createPasswordHasher(opts: {
           await burnDerivation(pepperKey, password, iterations);
           return { ok: false, needsRehash: false };
         }
-        const derived = await deriveHash(pepperKey, password, parsed.salt, parsed.iterations);
+        const derived = await deriveHash(pepperKey, password, parsed.salt, parsed.iterations, parsed.form);
         const ok = timingSafeEqual(derived, parsed.hash);
-        return { ok, needsRehash: ok && parsed.iterations !== iterations };
+        return { ok, needsRehash: ok && (parsed.iterations !== iterations || parsed.form !== CURRENT_FORM) };
       } catch {
         return { ok: false, needsRehash: false };
       }
@@ -93,7 +126,7 @@ export function parsePasswordHash(stored: string): ParsedPasswordHash | null {
   if (typeof stored !== "string") return null;
   const match = STORED_PATTERN.exec(stored);
   if (!match) return null;
-  const [, iterationsText, pepperId, saltText, hashText] = match;
+  const [, iterationsText, pepperId, nfkc, saltText, hashText] = match;
   if (!iterationsText || !pepperId || !saltText || !hashText) return null;
   const iterations = Number(iterationsText);
   // Refusing counts above the maximum also keeps a planted hash from costing more CPU than allowed.
@@ -101,11 +134,11 @@ export function parsePasswordHash(stored: string): ParsedPasswordHash | null {
   const salt = tryDecodeBase64Url(saltText);
   const hash = tryDecodeBase64Url(hashText);
   if (!salt || salt.byteLength !== SALT_BYTES || !hash || hash.byteLength !== HASH_BYTES) return null;
-  return { iterations, pepperId, salt, hash };
+  return { iterations, pepperId, form: nfkc ? "NFKC" : "NFC", salt, hash };
 }
 
 function formatPasswordHash(parsed: ParsedPasswordHash): string {
-  const params = `i=${parsed.iterations},p=${parsed.pepperId}`;
+  const params = `i=${parsed.iterations},p=${parsed.pepperId}${parsed.form === "NFKC" ? ",n=nfkc" : ""}`;
   return `$${SCHEME}$${params}$${encodeBase64Url(parsed.salt)}$${encodeBase64Url(parsed.hash)}`;
 }
 
@@ -132,9 +165,11 @@ async function deriveHash(
   password: string,
   salt: Uint8Array,
   iterations: number,
+  form: PasswordForm,
 ): Promise<Uint8Array> {
-  // NFC so the same password typed with composed or decomposed accents (é vs e + U+0301) matches.
-  const peppered = await crypto.subtle.sign("HMAC", pepperKey, encodeUtf8(password.normalize("NFC")));
+  // Normalised so the same password typed with composed or decomposed accents (é vs e + U+0301),
+  // or with full-width or ligature forms under NFKC, matches.
+  const peppered = await crypto.subtle.sign("HMAC", pepperKey, encodeUtf8(password.normalize(form)));
   const baseKey = await crypto.subtle.importKey("raw", peppered, "PBKDF2", false, ["deriveBits"]);
   const bits = await crypto.subtle.deriveBits(
     { name: "PBKDF2", hash: "SHA-512", salt, iterations },
@@ -146,7 +181,7 @@ async function deriveHash(
 
 async function burnDerivation(pepperKey: CryptoKey, password: string, iterations: number): Promise<void> {
   const salt = crypto.getRandomValues(new Uint8Array(SALT_BYTES));
-  await deriveHash(pepperKey, password, salt, iterations);
+  await deriveHash(pepperKey, password, salt, iterations, CURRENT_FORM);
 }
 
 function tryDecodeBase64Url(text: string): Uint8Array | null {

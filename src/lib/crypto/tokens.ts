@@ -12,13 +12,36 @@ export function generateToken(): string {
 }
 
 /**
- * SHA-256 of the token as 64 hex characters: what the database stores, so a leaked table holds no
- * usable tokens. A fast hash is enough because the token has 256 bits of entropy. Hex (not
- * base64url) keeps stored hashes visibly different from tokens.
+ * HMAC-SHA-256 of the token as 64 hex characters: what the database stores, so a leaked table holds
+ * no usable tokens, and write access to the database alone cannot plant one (the key is derived
+ * from a Worker secret, like the password pepper). A fast MAC is enough because the token has 256
+ * bits of entropy. Hex (not base64url) keeps stored hashes visibly different from tokens.
  */
-export async function hashToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encodeUtf8(token));
-  return encodeHex(new Uint8Array(digest));
+export async function hashToken(key: CryptoKey, token: string): Promise<string> {
+  return encodeHex(new Uint8Array(await crypto.subtle.sign("HMAC", key, encodeUtf8(token))));
+}
+
+/** The HMAC key for hashToken, derived from a server secret; import once per isolate. */
+export async function deriveTokenKey(secret: string): Promise<CryptoKey> {
+  const material = await crypto.subtle.importKey("raw", encodeUtf8(secret), "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(32), info: encodeUtf8("edge-auth token hash v1") },
+    material,
+    { name: "HMAC", hash: "SHA-256", length: 256 },
+    false,
+    ["sign"],
+  );
+}
+
+/** A short code to type from a mail (unlock): `digits` decimal digits, uniformly drawn. */
+export function generateCode(digits = 6): string {
+  const limit = 10 ** digits;
+  // Rejection sampling: 2^32 is not a multiple of 10^digits, so the top of the range is redrawn.
+  const ceiling = Math.floor(0x1_0000_0000 / limit) * limit;
+  for (;;) {
+    const [value] = crypto.getRandomValues(new Uint32Array(1));
+    if (value! < ceiling) return String(value! % limit).padStart(digits, "0");
+  }
 }
 
 /** Exact shape check so garbage is refused before any hashing or database work. */
