@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { auditEvents } from "../../src/db/schema.ts";
 import { createTestService, TestClock, type TestService } from "../support/service.ts";
-import { uniqueEmail } from "../support/mail.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
+import { mailsTo, tokenFrom, uniqueEmail, type ReceivedMail } from "../support/mail.ts";
 import { comparableBody, createConfirmedUser, errorCode, PASSWORD } from "../support/flows.ts";
 
 const WRONG = "not the password at all";
@@ -100,7 +101,7 @@ describe("login lock-out per account", () => {
     clock.advance(30_000);
   });
 
-  it("does not count the right password on an unconfirmed account as a failure", async () => {
+  it("does not count the right password of a pending registration as a failure", async () => {
     const email = uniqueEmail("unconfirmed");
     await t.post("/v1/register", { email, password: PASSWORD });
     for (let i = 0; i < 7; i++) expect((await attempt(email, PASSWORD)).status).toBe(403);
@@ -137,5 +138,83 @@ describe("login lock-out per account", () => {
       "rate_limited",
     ]);
     clock.advance(30_000);
+  });
+});
+
+describe("targeted lock-out: an attacker cannot keep the owner out", () => {
+  let n = 0;
+  // Distinct clients, IPv4 and IPv6 (each IPv6 /64 is one client).
+  const client = () => (++n % 2 === 0 ? `198.51.100.${n % 250}` : `2001:db8:${(n).toString(16)}::1`);
+  const loginFrom = (ip: string, body: Record<string, unknown>) =>
+    t.request("/v1/login", { method: "POST", json: body, headers: { "cf-connecting-ip": ip } });
+  const isUnlock = (m: ReceivedMail) => /\b[0-9]{6}\b/.test(m.body.text ?? "") && /unlock/i.test(m.body.subject);
+  const codeFrom = (m: ReceivedMail | undefined) => /\n([0-9]{6})\n/.exec(m?.body.text ?? "")![1]!;
+
+  it("locks the guessing client (429 with Retry-After, even for the right password) while the owner logs in from another", async () => {
+    const { email } = await createConfirmedUser(t, "targeted");
+    const attacker = client();
+    for (let i = 0; i < 10; i++) await loginFrom(attacker, { email, password: WRONG });
+    const refused = await loginFrom(attacker, { email, password: PASSWORD });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/for this account from your network/);
+    expect((await loginFrom(client(), { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  it("lets the owner in from a fresh client after 30 wrong passwords spread over 30 clients", async () => {
+    const { email } = await createConfirmedUser(t, "spread");
+    for (let i = 0; i < 30; i++) expect((await loginFrom(client(), { email, password: WRONG })).status).toBe(401);
+    expect((await loginFrom(client(), { email, password: PASSWORD })).status).toBe(200);
+  });
+
+  it(`past LOGIN_FAILURES_PER_DAY spread failures asks the right password for a mailed unlock code, which lets the owner in`, async () => {
+    const { email } = await createConfirmedUser(t, "unlock");
+    const perDay = t.deps.config.loginFailuresPerDay;
+    for (let i = 0; i < perDay + 10; i++) await loginFrom(client(), { email, password: WRONG });
+    // A wrong password still answers as always: the daily state is told only to the password's holder.
+    expect((await loginFrom(client(), { email, password: WRONG })).status).toBe(401);
+
+    const owner = client();
+    const required = await loginFrom(owner, { email, password: PASSWORD });
+    expect(required.status).toBe(403);
+    expect(await errorCode(required)).toBe("unlock_required");
+    await t.settle();
+    const mails = (await mailsTo(email)).filter(isUnlock);
+    expect(mails).toHaveLength(1);
+    const code = codeFrom(mails[0]);
+
+    const wrongCode = code === "000000" ? "000001" : "000000";
+    expect(await errorCode(await loginFrom(owner, { email, password: PASSWORD, unlock_code: wrongCode }))).toBe("unlock_required");
+    expect((await loginFrom(owner, { email, password: PASSWORD, unlock_code: code })).status).toBe(200);
+    // Both tiers are cleared: the right password alone works again, from anywhere, and the code is spent.
+    expect((await loginFrom(client(), { email, password: PASSWORD })).status).toBe(200);
+    await t.settle();
+    expect((await mailsTo(email)).filter(isUnlock)).toHaveLength(1);
+  });
+
+  it("spends an unlock code after 5 wrong tries", async () => {
+    const { email } = await createConfirmedUser(t, "unlock-guess");
+    for (let i = 0; i < t.deps.config.loginFailuresPerDay; i++) await loginFrom(client(), { email, password: WRONG });
+    const owner = client();
+    await loginFrom(owner, { email, password: PASSWORD });
+    await t.settle();
+    const code = codeFrom((await mailsTo(email)).filter(isUnlock)[0]);
+    const wrong = code === "000000" ? "000001" : "000000";
+    for (let i = 0; i < 5; i++) expect(await errorCode(await loginFrom(owner, { email, password: PASSWORD, unlock_code: wrong }))).toBe("unlock_required");
+    // Wrong codes are failed attempts too: that client is now locked; from another the code is spent.
+    expect((await loginFrom(owner, { email, password: PASSWORD, unlock_code: code })).status).toBe(429);
+    expect(await errorCode(await loginFrom(client(), { email, password: PASSWORD, unlock_code: code }))).toBe("unlock_required");
+  });
+
+  it("clears both tiers when the owner completes a password reset", async () => {
+    const { email } = await createConfirmedUser(t, "reset-clears");
+    const attacker = client();
+    for (let i = 0; i < t.deps.config.loginFailuresPerDay; i++) await loginFrom(i < 6 ? attacker : client(), { email, password: WRONG });
+    clock.advance(MAIL_MIN_INTERVAL_MS);
+    await t.post("/v1/password/forgot", { email });
+    await t.settle();
+    const token = tokenFrom((await mailsTo(email)).filter((m) => m.body.text?.includes("/reset#token=")).at(-1));
+    expect((await t.post("/v1/password/reset", { token, password: "a brand new password" })).status).toBe(200);
+    expect((await loginFrom(attacker, { email, password: "a brand new password" })).status).toBe(200);
   });
 });

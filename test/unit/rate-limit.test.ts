@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
-import { alignedWindowEnd, ipCounterKey } from "../../src/limits/ip-budget.ts";
+import { alignedWindowEnd, ipBudgetKeys, ipCounterKey } from "../../src/limits/ip-budget.ts";
+import { canonicalMailbox } from "../../src/limits/mail-budget.ts";
 import { lockoutMs } from "../../src/limits/login-guard.ts";
 
 describe("login lock-out schedule", () => {
@@ -70,5 +71,27 @@ describe("abuse settings", () => {
     expect(() => parseConfig({ ...base, IP_RATE_LIMIT: "0" })).toThrow(/IP_RATE_LIMIT/);
     expect(() => parseConfig({ ...base, LOGIN_LOCKOUT_THRESHOLD: "101" })).toThrow(/LOGIN_LOCKOUT_THRESHOLD/);
     expect(() => parseConfig({ ...base, PWNED_PASSWORDS_CHECK: "yes" })).toThrow(/PWNED_PASSWORDS_CHECK/);
+  });
+});
+
+describe("IPv6 budgets", () => {
+  it("spends an IPv6 client's requests from its /64 and from its /48", () => {
+    expect(ipBudgetKeys("2001:db8:1:2:3:4:5:6")).toEqual(["ip:2001:db8:1:2::/64", "ip:2001:db8:1::/48"]);
+    // Another /64 of the same site shares the /48 budget.
+    expect(ipBudgetKeys("2001:db8:1:ffff::9")[1]).toBe("ip:2001:db8:1::/48");
+    expect(ipBudgetKeys("203.0.113.7")).toEqual(["ip:203.0.113.7"]);
+  });
+});
+
+describe("canonical mailbox for mail budgets", () => {
+  it.each([
+    ["Ana+news@Example.test", "ana@example.test"],
+    ["ana+1+2@example.test", "ana@example.test"],
+    ["a.n.a@gmail.com", "ana@gmail.com"],
+    ["A.na+x@GoogleMail.com", "ana@gmail.com"],
+    ["a.n.a@example.test", "a.n.a@example.test"],
+    ["+tag@example.test", "+tag@example.test"],
+  ])("counts %s as %s", (address, mailbox) => {
+    expect(canonicalMailbox(address)).toBe(mailbox);
   });
 });
