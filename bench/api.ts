@@ -60,7 +60,7 @@ export async function registerUnconfirmed(base: string, email: string): Promise<
 export async function registerConfirmed(base: string, email: string): Promise<Session> {
   await registerUnconfirmed(base, email);
   const token = await tokenFromMailbox(base, email, "confirm-email");
-  const body = await expectStatus(call(base, "/v1/confirm", { json: { token } }), 200, "confirm");
+  const body = await expectStatus(call(base, "/v1/confirm", { json: { token, password: PASSWORD } }), 200, "confirm");
   return body.session as Session;
 }
 

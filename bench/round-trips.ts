@@ -87,7 +87,7 @@ function probes(base: string, run: string): Probe[] {
       prepare: async (n) => {
         const address = email("confirm", n);
         await registerUnconfirmed(base, address);
-        return post("/v1/confirm", { token: await tokenFromMailbox(base, address, "confirm-email") });
+        return post("/v1/confirm", { token: await tokenFromMailbox(base, address, "confirm-email"), password: PASSWORD });
       },
     },
     {

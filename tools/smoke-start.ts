@@ -19,8 +19,10 @@ async function main() {
   try {
     const post = (path: string, body: unknown, token?: string) => postJson(service.base, path, body, token);
     expectStatus("register", (await post("/v1/register", { email, password: "correct horse battery", name: "Smoke" })).status, 202);
-    const confirm = await post("/v1/confirm", { token: tokenOf(await latestMailedLink(service.base, email, "confirm")) });
-    expectStatus("confirm from the mailbox link", confirm.status, 200);
+    const confirmToken = tokenOf(await latestMailedLink(service.base, email, "confirm"));
+    expectStatus("confirm with the token alone is refused", (await post("/v1/confirm", { token: confirmToken })).status, 400);
+    const confirm = await post("/v1/confirm", { token: confirmToken, password: "correct horse battery" });
+    expectStatus("confirm from the mailbox link with the password", confirm.status, 200);
     const login = await post("/v1/login", { email, password: "correct horse battery" });
     expectStatus("login", login.status, 200);
     const me = await fetch(`${service.base}/v1/me`, { headers: { authorization: `Bearer ${login.body.session.access_token}` } });

@@ -26,10 +26,20 @@ function errorText(data) {
   return details ? e.message + " " + details : e.message;
 }`;
 
+// Nothing is posted until the person types the password they registered with and clicks: a link
+// scanner that opens the page (even one that runs its script) cannot use the token, and the
+// password proves which registration of the address is being confirmed.
 const CONFIRM_SCRIPT = `${SHARED_SCRIPT}
-if (!token) show("This link is incomplete. Open the link from the email again.", false);
-else post("/v1/confirm", { token }).then(({ ok, data }) =>
-  ok ? show("Your email address is confirmed. You can close this page and log in.", true) : show(errorText(data), false));`;
+const form = document.getElementById("form");
+if (!token) { form.hidden = true; show("This link is incomplete. Open the link from the email again.", false); }
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  form.submit.disabled = true;
+  const { ok, data } = await post("/v1/confirm", { token, password: form.password.value });
+  form.submit.disabled = false;
+  if (ok) { form.hidden = true; show("Your email address is confirmed. You can close this page and log in.", true); }
+  else show(errorText(data), false);
+});`;
 
 const RESET_SCRIPT = `${SHARED_SCRIPT}
 const form = document.getElementById("form");
@@ -85,7 +95,12 @@ export const pageRoutes = new Hono<AppEnv>()
     const title = `Confirm your email · ${c.var.deps.config.appName}`;
     return c.html(
       <Page title={title} nonce={nonce} script={CONFIRM_SCRIPT}>
-        <p>Checking your link…</p>
+        <form id="form">
+          <p>To finish, type the password you chose when you signed up.</p>
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="current-password" maxlength={256} required />
+          <button id="submit" name="submit" type="submit">Confirm my email address</button>
+        </form>
       </Page>,
       200,
       withPageHeaders(nonce),

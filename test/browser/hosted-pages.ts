@@ -48,15 +48,37 @@ async function main() {
     const email = `browser-${randomBytes(4).toString("hex")}@example.com`;
     await postJson(service.base, "/v1/register", { email, password: "correct horse battery", name: "Bea" });
 
-    await check("the confirmation link confirms the address and says so", async () => {
-      await open(page, await latestMailedLink(service.base, email, "confirm"));
+    const confirmLink = await latestMailedLink(service.base, email, "confirm");
+    await check("a page left open with its scripts running (a link scanner) does not use the token", async () => {
+      await open(page, confirmLink);
+      await page.waitForTimeout(5_000);
+      const status = (await page.locator("#status").textContent()) ?? "";
+      if (status) throw new Error(`the page said "${status}" without a click`);
+      const login = await postJson(service.base, "/v1/login", { email, password: "correct horse battery" });
+      if (login.status !== 403) throw new Error(`login answered ${login.status}, expected 403 email_not_confirmed`);
+    });
+
+    await check("the confirmation page refuses a password that is not the registration's", async () => {
+      await open(page, confirmLink);
+      await page.fill("#password", "someone else's password");
+      await page.click("#submit");
+      const { className } = await statusText(page, /not the password/i);
+      if (className !== "error") throw new Error(`status class ${className}`);
+    });
+
+    await check("the confirmation page confirms with the registration's password and says so", async () => {
+      await page.fill("#password", "correct horse battery");
+      await page.click("#submit");
       const { className } = await statusText(page, /confirmed/i);
       if (className !== "ok") throw new Error(`status class ${className}`);
       if (page.url().includes("token=")) throw new Error("the token stayed in the address bar");
+      if (await page.locator("#form").isVisible()) throw new Error("the form stayed on screen");
     });
 
     await check("the same confirmation link a second time shows the API's refusal", async () => {
-      await open(page, await latestMailedLink(service.base, email, "confirm"));
+      await open(page, confirmLink);
+      await page.fill("#password", "correct horse battery");
+      await page.click("#submit");
       const { className } = await statusText(page, /invalid|expired/i);
       if (className !== "error") throw new Error(`status class ${className}`);
     });
