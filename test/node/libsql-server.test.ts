@@ -81,6 +81,37 @@ describe("statements", () => {
     expect([none.rowsAffected, none.rows.length]).toEqual([0, 0]);
   });
 
+  it.each([
+    ["INSERT INTO t (v) VALUES ('a')", "1"],
+    ["SELECT * FROM t", null],
+    ["UPDATE t SET v = 'b'", null],
+    ["REPLACE INTO t (id, v) VALUES (5, 'c')", "5"],
+    ["/* a comment */ insert or ignore into t (v) values ('d')", "1"],
+    ["WITH x(v) AS (SELECT 'e') INSERT INTO t (v) SELECT v FROM x", "1"],
+    ["WITH \"insert\" AS (SELECT 1) SELECT * FROM \"insert\"", null],
+    ["DELETE FROM t WHERE id = 1", null],
+    ["CREATE TABLE u (x)", null],
+  ])("reports last_insert_rowid only for INSERT and REPLACE, as sqld does: %s", async (sql, expected) => {
+    // Leaves the table empty and SQLite's last_insert_rowid() at 2, so a stale value cannot pass for a new one (1).
+    const setup = ["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO t (v) VALUES ('x'), ('y')", "DELETE FROM t"];
+    const res = await post(server.urlFor(`rowid${++dbCounter}`), {
+      requests: [...[...setup, sql].map((text) => ({ type: "execute", stmt: { sql: text } })), { type: "close" }],
+    });
+    expect(res.body.results.map((r: any) => r.type)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+    expect(res.body.results[3].response.result.last_insert_rowid).toBe(expected);
+  });
+
+  it("does not report another stream's insert as a SELECT's last_insert_rowid", async () => {
+    const base = server.urlFor("rowid-streams");
+    await post(base, { requests: [{ type: "execute", stmt: { sql: "CREATE TABLE t (v TEXT)" } }, { type: "close" }] });
+    const insert = await post(base, { requests: [{ type: "execute", stmt: { sql: "INSERT INTO t VALUES ('a')" } }, { type: "close" }] });
+    expect(insert.body.results[0].response.result.last_insert_rowid).toBe("1");
+    // A new stream; it may well get the connection the insert ran on.
+    const select = await post(base, { requests: [{ type: "execute", stmt: { sql: "SELECT v FROM t" } }, { type: "close" }] });
+    expect(select.body.results[0].response.result.last_insert_rowid).toBeNull();
+    expect((await client(base).execute("SELECT v FROM t")).lastInsertRowid).toBeUndefined();
+  });
+
   it("maps SQLite errors to base codes", async () => {
     const c = freshClient();
     await c.execute("CREATE TABLE u (email TEXT UNIQUE)");
