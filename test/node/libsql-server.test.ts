@@ -294,7 +294,7 @@ describe("streams", () => {
     expect(step_errors.map((e: any) => e?.code ?? null)).toEqual([null, "SQLITE_ERROR", null, null, null, null]);
   });
 
-  it("supports stored SQL, describe, sequence and the v3 endpoint, and survives bad input", async () => {
+  it("supports stored SQL, describe, sequence and the v3 pipeline, and survives bad input", async () => {
     const base = server.urlFor("proto");
     const res = await post(base, {
       requests: [
@@ -312,7 +312,6 @@ describe("streams", () => {
     expect(r.map((x: any) => x.type)).toEqual(["ok", "ok", "ok", "ok", "ok", "error", "error", "ok"]);
     expect(r[2].response.result.rows).toEqual([[{ type: "integer", value: "42" }]]);
     expect(r[3].response.result).toMatchObject({ params: [{ name: ":x" }], cols: [{ name: "x" }], is_readonly: true });
-    for (const v of ["v2", "v3"]) expect((await fetch(new URL(v, base))).status).toBe(200);
     const v3 = await fetch(new URL("v3/pipeline", base), {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
@@ -447,6 +446,12 @@ async function runCli(args: string[]) {
 }
 
 describe("server features", () => {
+  it("answers GET /v2 but not GET /v3, so a client probing for v3 (and its /v3/cursor) falls back to v2", async () => {
+    for (const base of [server.url, server.urlFor("probe")]) {
+      expect((await fetch(new URL("v2", base))).status).toBe(200);
+      expect((await fetch(new URL("v3", base))).status).toBe(404);
+    }
+  });
 
   it("counts pipelines per database in /stats", async () => {
     const own = await start();

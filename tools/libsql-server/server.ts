@@ -1,5 +1,6 @@
 /// <reference types="node" />
-// A local stand-in for sqld / `turso dev`: Hrana over HTTP (JSON, protocol v2/v3) on the libSQL engine.
+// A local stand-in for sqld / `turso dev`: Hrana over HTTP (JSON, protocol v2, plus the v3 pipeline) on
+// the libSQL engine.
 //
 // Who may talk to it: anything that can reach the port, including every web page open in the
 // developer's browser (a page may POST to http://127.0.0.1:PORT/ as a CORS "simple request" with a
@@ -218,7 +219,10 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
     const method = req.method ?? "GET";
     if (method === "POST" && (path === "/v2/pipeline" || path === "/v3/pipeline")) return pipeline(req, res, dbName);
     req.resume();
-    if (method === "GET" && ["/", "/health", "/v2", "/v3"].includes(path)) return sendText(res, 200, "");
+    // No `GET /v3`: a client that finds it may send batches to `POST /v3/cursor`, which is not
+    // implemented here; a 404 makes such clients fall back to v2. (@libsql/client 0.18 does not probe
+    // and speaks v2.) The v3 pipeline itself is served for clients that name it directly.
+    if (method === "GET" && ["/", "/health", "/v2"].includes(path)) return sendText(res, 200, "");
     // Open without the token: it reveals request counts only.
     if (!named && method === "GET" && path === "/stats") return sendJson(res, 200, stats);
     if (!named && method === "POST" && path === "/stats/reset") {
