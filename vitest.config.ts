@@ -2,7 +2,7 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 // Two projects share one global setup (test/global-setup.ts), which starts the local libSQL server
-// and the Resend stand-in and provides their URLs:
+// and the Resend stand-in and provides their URLs (and the libSQL server's token):
 // - "node": tests of the local tools (libSQL server conformance) running in Node;
 // - "workers": everything else, inside workerd with wrangler.toml's compatibility date and flags.
 export default defineConfig({
@@ -24,6 +24,7 @@ export default defineConfig({
               bindings: {
                 ENVIRONMENT: "test",
                 LIBSQL_BASE_URL: inject<string>("libsqlBaseUrl"),
+                LIBSQL_AUTH_TOKEN: inject<string>("libsqlAuthToken"),
                 RESEND_STAND_IN_URL: inject<string>("resendBaseUrl"),
               },
             },

@@ -3,6 +3,7 @@
 declare namespace Cloudflare {
   interface Env {
     LIBSQL_BASE_URL: string;
+    LIBSQL_AUTH_TOKEN: string;
     RESEND_STAND_IN_URL: string;
   }
 }

@@ -4,6 +4,7 @@
 // included). "Response path" is how many of those the response waited for, told apart by the gate
 // in front of the server (bench/db-gate.ts); the smallest count over the trials is reported.
 import type { DbGate } from "./db-gate.ts";
+import type { Libsql } from "./stack.ts";
 import { call, expectStatus, PASSWORD, registerConfirmed, registerUnconfirmed, tokenFromMailbox, type Answer, type Session } from "./api.ts";
 
 export interface RoundTrips {
@@ -27,15 +28,16 @@ export interface Counter {
   read(): Promise<number>;
 }
 
-export function libsqlCounter(libsqlUrl: string): Counter {
+export function libsqlCounter(libsql: Libsql): Counter {
   return {
     async reset() {
-      const res = await fetch(new URL("stats/reset", libsqlUrl), { method: "POST" });
+      // Every POST to the libSQL server needs its token; reading /stats does not.
+      const res = await fetch(new URL("stats/reset", libsql.url), { method: "POST", headers: { authorization: `Bearer ${libsql.authToken}` } });
       if (!res.ok) throw new Error(`libSQL /stats/reset answered ${res.status}`);
       await res.body?.cancel();
     },
     async read() {
-      const res = await fetch(new URL("stats", libsqlUrl));
+      const res = await fetch(new URL("stats", libsql.url));
       if (!res.ok) throw new Error(`libSQL /stats answered ${res.status}`);
       return ((await res.json()) as { pipelines: number }).pipelines;
     },
@@ -138,8 +140,8 @@ function probes(base: string, run: string): Probe[] {
   ];
 }
 
-export async function countRoundTrips(base: string, libsqlUrl: string, gate: DbGate, trials: number): Promise<RoundTrips[]> {
-  const counter = libsqlCounter(libsqlUrl);
+export async function countRoundTrips(base: string, libsql: Libsql, gate: DbGate, trials: number): Promise<RoundTrips[]> {
+  const counter = libsqlCounter(libsql);
   const run = Date.now().toString(36);
   const results: RoundTrips[] = [];
   for (const probe of probes(base, run)) {

@@ -187,7 +187,8 @@ async function main(): Promise<number> {
     running.push(libsql.stop);
     const raised = Object.fromEntries(Object.entries(BENCH_SETTINGS).filter(([name]) => SETTING_NAMES.includes(name)));
     const settings = { ...(await generateSecrets()), ...raised };
-    const worker = (name: string, dbUrl: string) => startWorker({ dir, name, bundle: bundle.path, dbUrl, settings });
+    const worker = (name: string, dbUrl: string) =>
+      startWorker({ dir, name, bundle: bundle.path, dbUrl, dbAuthToken: libsql.authToken, settings });
 
     // Round trips are counted through the gate, on a Worker of their own; the load runs without it.
     console.log("counting libSQL requests per endpoint…");
@@ -195,7 +196,7 @@ async function main(): Promise<number> {
     running.push(gate.close);
     const counting: DevWorker = await worker("round-trips", gate.url);
     running.push(counting.stop);
-    const roundTrips = await countRoundTrips(counting.base, libsql.url, gate, plan.trials);
+    const roundTrips = await countRoundTrips(counting.base, libsql, gate, plan.trials);
     await running.pop()!();
     await running.pop()!();
     phase("round trips");
@@ -205,7 +206,7 @@ async function main(): Promise<number> {
     running.push(loaded.stop);
     const { base } = loaded;
     const warmRequestMs = await timeMedian(5, () => call(base, "/health"));
-    const counter = libsqlCounter(libsql.url);
+    const counter = libsqlCounter(libsql);
     const run = Date.now().toString(36);
     const groups = await loadGroups(base, run);
     // Warm-up (not recorded): JIT and connection pools of workerd and wrangler's proxy.

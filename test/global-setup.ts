@@ -1,10 +1,11 @@
 import type { TestProject } from "vitest/node";
-import { startLibsqlServer } from "../tools/libsql-server/server.ts";
+import { generateAuthToken, startLibsqlServer } from "../tools/libsql-server/server.ts";
 import { startResendStandIn } from "../tools/resend-stand-in/server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     libsqlBaseUrl: string;
+    libsqlAuthToken: string;
     resendBaseUrl: string;
   }
 }
@@ -12,9 +13,11 @@ declare module "vitest" {
 // One local libSQL server (every test file opens its own database on it, migrated on first use)
 // and one Resend stand-in for the whole run.
 export default async function setup(project: TestProject) {
-  const libsql = await startLibsqlServer({ host: "127.0.0.1", port: 0, migrationsDir: "drizzle" });
+  const libsqlAuthToken = generateAuthToken();
+  const libsql = await startLibsqlServer({ host: "127.0.0.1", port: 0, migrationsDir: "drizzle", authToken: libsqlAuthToken });
   const resend = await startResendStandIn({ host: "127.0.0.1", port: 0 });
   project.provide("libsqlBaseUrl", libsql.url);
+  project.provide("libsqlAuthToken", libsqlAuthToken);
   project.provide("resendBaseUrl", resend.url);
   return async () => {
     await resend.close();

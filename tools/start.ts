@@ -1,5 +1,6 @@
 // `npm start`: the whole service on this machine with no accounts and no network.
-// 1. the local libSQL server on the embedded file .data/dev.db (migrated on every start);
+// 1. the local libSQL server on the embedded file .data/dev.db (migrated on every start), with a
+//    token generated for this run and handed to the Worker as DB_AUTH_TOKEN;
 // 2. .dev.vars with generated development secrets, written once if missing;
 // 3. `wrangler dev` on 127.0.0.1:PORT, with settings from .dev.vars overridden by this process's
 //    environment (so `RESEND_API_KEY=… PORT=9000 npm start` works);
@@ -10,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { SETTING_NAMES } from "../src/config.ts";
 import { generateSigningKeyJwk } from "../src/lib/crypto/jwt.ts";
-import { startLibsqlServer } from "./libsql-server/server.ts";
+import { generateAuthToken, startLibsqlServer, type LibsqlServer } from "./libsql-server/server.ts";
 import { migrateDatabase } from "./migrate.ts";
 
 const HOST = "127.0.0.1";
@@ -64,21 +65,31 @@ function fromEnvironment(): Record<string, string> {
 
 async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
-  const explicitDb = process.env.DB_URL;
-  const libsql = explicitDb
-    ? null
-    : await startLibsqlServer({ host: HOST, port: Number(process.env.LIBSQL_PORT ?? 0), file: `${DATA_DIR}/dev.db` });
-  const dbUrl = explicitDb ?? libsql!.url;
-  await migrateDatabase(dbUrl, process.env.DB_AUTH_TOKEN || undefined);
-
-  const vars = {
+  const vars: Record<string, string> = {
     ENVIRONMENT: "development",
     PUBLIC_URL: `http://${HOST}:${PORT}`,
     ...(await ensureDevVars()),
     ...fromEnvironment(),
-    DB_URL: dbUrl,
   };
+  // DB_URL in the environment: that database, with the DB_AUTH_TOKEN given, if any. Otherwise the
+  // local server with a token only this run knows: web pages in the developer's browser can send
+  // requests to 127.0.0.1 too, and must not be able to run SQL there.
+  let libsql: LibsqlServer | null = null;
+  if (!process.env.DB_URL) {
+    vars.DB_AUTH_TOKEN = generateAuthToken();
+    libsql = await startLibsqlServer({
+      host: HOST,
+      port: Number(process.env.LIBSQL_PORT ?? 0),
+      file: `${DATA_DIR}/dev.db`,
+      authToken: vars.DB_AUTH_TOKEN,
+    });
+    vars.DB_URL = libsql.url;
+  }
+  await migrateDatabase(vars.DB_URL!, vars.DB_AUTH_TOKEN || undefined);
+  // It holds the secrets and the token: readable by this user only, also when it is left from an
+  // earlier run (the mode given to writeFileSync applies only to a new file).
   writeFileSync(RUNTIME_VARS, formatEnvFile(vars), { mode: 0o600 });
+  chmodSync(RUNTIME_VARS, 0o600);
 
   const wrangler = spawn(
     "wrangler",
@@ -105,7 +116,7 @@ async function main() {
     console.log(`\nedge-auth is running:
   API         ${base}  (try ${base}/health)
   dev mailbox ${base}/dev/mailbox
-  database    ${libsql ? `${dbUrl} (file ${DATA_DIR}/dev.db)` : new URL(dbUrl).host}
+  database    ${libsql ? `${libsql.url} (file ${DATA_DIR}/dev.db, token: DB_AUTH_TOKEN in ${RUNTIME_VARS})` : new URL(vars.DB_URL!).host}
 Ctrl-C stops it.\n`);
   });
 

@@ -8,6 +8,7 @@ async function workerEnv(overrides: Record<string, string | undefined> = {}) {
     ENVIRONMENT: "test",
     PUBLIC_URL,
     DB_URL: `${env.LIBSQL_BASE_URL.replace(/\/$/, "")}/db/foundation/`,
+    DB_AUTH_TOKEN: env.LIBSQL_AUTH_TOKEN,
     JWT_SIGNING_KEYS: await testSigningKeys(),
     PASSWORD_PEPPER: "foundation-pepper-0123456789abcdefghij",
     ...overrides,

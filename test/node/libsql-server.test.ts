@@ -5,19 +5,26 @@ import { eq, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/libsql/web";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLibsqlServer, type LibsqlServer } from "../../tools/libsql-server/server.ts";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { generateAuthToken, startLibsqlServer, type LibsqlServer, type LibsqlServerOptions } from "../../tools/libsql-server/server.ts";
 
+// Every server here is started with this token; `client` and `post` send it unless told otherwise.
+const TOKEN = generateAuthToken();
 let server: LibsqlServer;
 let dbCounter = 0;
 const clients: Client[] = [];
 
+function start(opts: Partial<LibsqlServerOptions> = {}): Promise<LibsqlServer> {
+  return startLibsqlServer({ host: "127.0.0.1", port: 0, authToken: TOKEN, ...opts });
+}
+
 function client(url: string, extra: { intMode?: "bigint" | "number"; authToken?: string } = {}): Client {
-  const c = createClient({ url, ...extra });
+  const c = createClient({ url, authToken: TOKEN, ...extra });
   clients.push(c);
   return c;
 }
@@ -29,7 +36,7 @@ function freshClient(extra: { intMode?: "bigint" | "number" } = {}): Client {
 async function post(base: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(new URL("v2/pipeline", base), {
     method: "POST",
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}`, ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as any };
@@ -38,7 +45,7 @@ async function post(base: string, body: unknown, headers: Record<string, string>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  server = await startLibsqlServer({ host: "127.0.0.1", port: 0 });
+  server = await start();
 });
 afterAll(async () => {
   for (const c of clients) c.close();
@@ -72,6 +79,37 @@ describe("statements", () => {
     expect(sel.columnTypes).toEqual(["INTEGER", "TEXT"]);
     const none = await c.execute("UPDATE t SET v = 'q' WHERE id = 99 RETURNING id");
     expect([none.rowsAffected, none.rows.length]).toEqual([0, 0]);
+  });
+
+  it.each([
+    ["INSERT INTO t (v) VALUES ('a')", "1"],
+    ["SELECT * FROM t", null],
+    ["UPDATE t SET v = 'b'", null],
+    ["REPLACE INTO t (id, v) VALUES (5, 'c')", "5"],
+    ["/* a comment */ insert or ignore into t (v) values ('d')", "1"],
+    ["WITH x(v) AS (SELECT 'e') INSERT INTO t (v) SELECT v FROM x", "1"],
+    ["WITH \"insert\" AS (SELECT 1) SELECT * FROM \"insert\"", null],
+    ["DELETE FROM t WHERE id = 1", null],
+    ["CREATE TABLE u (x)", null],
+  ])("reports last_insert_rowid only for INSERT and REPLACE, as sqld does: %s", async (sql, expected) => {
+    // Leaves the table empty and SQLite's last_insert_rowid() at 2, so a stale value cannot pass for a new one (1).
+    const setup = ["CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)", "INSERT INTO t (v) VALUES ('x'), ('y')", "DELETE FROM t"];
+    const res = await post(server.urlFor(`rowid${++dbCounter}`), {
+      requests: [...[...setup, sql].map((text) => ({ type: "execute", stmt: { sql: text } })), { type: "close" }],
+    });
+    expect(res.body.results.map((r: any) => r.type)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+    expect(res.body.results[3].response.result.last_insert_rowid).toBe(expected);
+  });
+
+  it("does not report another stream's insert as a SELECT's last_insert_rowid", async () => {
+    const base = server.urlFor("rowid-streams");
+    await post(base, { requests: [{ type: "execute", stmt: { sql: "CREATE TABLE t (v TEXT)" } }, { type: "close" }] });
+    const insert = await post(base, { requests: [{ type: "execute", stmt: { sql: "INSERT INTO t VALUES ('a')" } }, { type: "close" }] });
+    expect(insert.body.results[0].response.result.last_insert_rowid).toBe("1");
+    // A new stream; it may well get the connection the insert ran on.
+    const select = await post(base, { requests: [{ type: "execute", stmt: { sql: "SELECT v FROM t" } }, { type: "close" }] });
+    expect(select.body.results[0].response.result.last_insert_rowid).toBeNull();
+    expect((await client(base).execute("SELECT v FROM t")).lastInsertRowid).toBeUndefined();
   });
 
   it("maps SQLite errors to base codes", async () => {
@@ -200,7 +238,7 @@ describe("drizzle", () => {
 
 describe("streams", () => {
   it("rolls back and releases an abandoned transaction after the idle timeout", async () => {
-    const short = await startLibsqlServer({ host: "127.0.0.1", port: 0, streamIdleMs: 300 });
+    const short = await start({ streamIdleMs: 300 });
     try {
       const c = client(short.urlFor("idle"));
       await c.execute("CREATE TABLE t (v TEXT)");
@@ -256,7 +294,7 @@ describe("streams", () => {
     expect(step_errors.map((e: any) => e?.code ?? null)).toEqual([null, "SQLITE_ERROR", null, null, null, null]);
   });
 
-  it("supports stored SQL, describe, sequence and the v3 endpoint, and survives bad input", async () => {
+  it("supports stored SQL, describe, sequence and the v3 pipeline, and survives bad input", async () => {
     const base = server.urlFor("proto");
     const res = await post(base, {
       requests: [
@@ -274,8 +312,11 @@ describe("streams", () => {
     expect(r.map((x: any) => x.type)).toEqual(["ok", "ok", "ok", "ok", "ok", "error", "error", "ok"]);
     expect(r[2].response.result.rows).toEqual([[{ type: "integer", value: "42" }]]);
     expect(r[3].response.result).toMatchObject({ params: [{ name: ":x" }], cols: [{ name: "x" }], is_readonly: true });
-    for (const v of ["v2", "v3"]) expect((await fetch(new URL(v, base))).status).toBe(200);
-    const v3 = await fetch(new URL("v3/pipeline", base), { method: "POST", body: JSON.stringify({ requests: [{ type: "execute", stmt: { sql: "SELECT x FROM t" } }, { type: "close" }] }) });
+    const v3 = await fetch(new URL("v3/pipeline", base), {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ requests: [{ type: "execute", stmt: { sql: "SELECT x FROM t" } }, { type: "close" }] }),
+    });
     expect(((await v3.json()) as any).results[0].response.result.rows).toEqual([[{ type: "integer", value: "41" }]]);
     const bad = await post(base, "{not json");
     expect([bad.status, typeof bad.body.message]).toEqual([400, "string"]);
@@ -284,25 +325,143 @@ describe("streams", () => {
   });
 });
 
-describe("server features", () => {
-  it("requires the auth token when configured", async () => {
-    const secured = await startLibsqlServer({ host: "127.0.0.1", port: 0, authToken: "s3cret" });
+// The threat: any web page open in the developer's browser can send requests to 127.0.0.1, e.g. a
+// CORS "simple request" (POST with a text/plain body, no custom headers, no preflight).
+describe("who may run SQL", () => {
+  const pipelineBody = (sql: string) => JSON.stringify({ requests: [{ type: "execute", stmt: { sql } }, { type: "close" }] });
+  const tables = async (name: string) =>
+    (await client(server.urlFor(name)).execute("SELECT name FROM sqlite_master WHERE type = 'table'")).rows.map((r) => r.name);
+
+  it.each([
+    ["no Authorization header", {}],
+    ["a wrong token", { authorization: `Bearer ${generateAuthToken()}` }],
+    ["a token that is a prefix of the right one", { authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
+    ["the token without the Bearer scheme", { authorization: TOKEN }],
+  ])("answers 401 in sqld's error shape, and runs nothing, for %s", async (_, headers: Record<string, string>) => {
+    const res = await fetch(new URL("v2/pipeline", server.urlFor("no-token")), {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: pipelineBody("CREATE TABLE intruder (x)"),
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    expect(await res.json()).toEqual({ error: expect.stringMatching(/Authorization: Bearer/) });
+    expect(await tables("no-token")).toEqual([]);
+  });
+
+  it("refuses the real client with a wrong token and serves it with the right one", async () => {
+    await expect(client(server.url, { authToken: "wrong" }).execute("SELECT 1")).rejects.toThrow(/401/);
+    expect((await client(server.url).execute("SELECT 1 AS one")).rows[0]!.one).toBe(1);
+  });
+
+  it.each([
+    ["text/plain", { "content-type": "text/plain" }],
+    ["no content type", {}],
+    ["form data", { "content-type": "application/x-www-form-urlencoded" }],
+  ])("answers 415 to a pipeline sent as %s, even with the token, and runs nothing", async (_, headers: Record<string, string>) => {
+    const res = await fetch(new URL("v2/pipeline", server.urlFor("not-json")), {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, ...headers },
+      body: pipelineBody("CREATE TABLE intruder (x)"),
+    });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toEqual({ error: expect.stringMatching(/application\/json/) });
+    expect(await tables("not-json")).toEqual([]);
+  });
+
+  it("accepts application/json with a charset", async () => {
+    const res = await post(server.urlFor("charset"), pipelineBody("SELECT 1"), { "content-type": "application/json; charset=utf-8" });
+    expect([res.status, res.body.results[0].type]).toEqual([200, "ok"]);
+  });
+
+  it("grants no CORS preflight", async () => {
+    const res = await fetch(new URL("v2/pipeline", server.url), {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+    });
+    expect(res.ok).toBe(false);
+    expect(res.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("holds for the test run's shared server too (test/global-setup.ts)", async () => {
+    const base = inject("libsqlBaseUrl");
+    const without = await fetch(new URL("v2/pipeline", base), { method: "POST", headers: { "content-type": "application/json" }, body: pipelineBody("SELECT 1") });
+    expect(without.status).toBe(401);
+    const res = await client(base, { authToken: inject("libsqlAuthToken") }).execute("SELECT 1 AS one");
+    expect(res.rows[0]!.one).toBe(1);
+  });
+
+  it("the CLI generates a token and prints it once, unless told to run without one", async () => {
+    const generated = await runCli([]);
     try {
-      await expect(client(secured.url).execute("SELECT 1")).rejects.toThrow();
-      await expect(client(secured.url, { authToken: "wrong" }).execute("SELECT 1")).rejects.toThrow();
-      expect((await post(secured.url, { requests: [] })).status).toBe(401);
-      const ok = await client(secured.urlFor("x"), { authToken: "s3cret" }).execute("SELECT 1 AS one");
-      expect(ok.rows[0]!.one).toBe(1);
+      expect(generated.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect((await post(generated.url, pipelineBody("SELECT 1"), { authorization: "" })).status).toBe(401);
+      expect((await client(generated.url, { authToken: generated.token! }).execute("SELECT 1 AS one")).rows[0]!.one).toBe(1);
     } finally {
-      await secured.close();
+      await generated.stop();
+    }
+    const open = await runCli(["--no-auth"]);
+    try {
+      expect(open.token).toBeNull();
+      expect((await client(open.url, { authToken: undefined }).execute("SELECT 1 AS one")).rows[0]!.one).toBe(1);
+      const plain = await fetch(new URL("v2/pipeline", open.url), { method: "POST", headers: { "content-type": "text/plain" }, body: pipelineBody("SELECT 1") });
+      expect(plain.status).toBe(415); // still no way in for a simple request from a web page
+    } finally {
+      await open.stop();
+    }
+  });
+});
+
+/** Runs tools/libsql-server/cli.ts on a free port and reads the URL and the token it prints. */
+async function runCli(args: string[]) {
+  const cli = join(import.meta.dirname, "../../tools/libsql-server/cli.ts");
+  const child = spawn(process.execPath, [cli, "--port", "0", "--quiet", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await exited;
+  };
+  let output = "";
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the CLI did not start: ${output}`)), 10_000);
+      child.once("exit", (code) => reject(new Error(`the CLI exited with ${code}: ${output}`)));
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        // The token line comes before this one.
+        if (/listening on \S+.*\n/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const url = /listening on (http:\/\/\S+)/.exec(output)![1]!;
+  const tokens = [...output.matchAll(/^auth token: (\S+)$/gm)].map((m) => m[1]!);
+  expect(tokens.length).toBeLessThanOrEqual(1);
+  return { url, token: tokens[0] ?? null, stop };
+}
+
+describe("server features", () => {
+  it("answers GET /v2 but not GET /v3, so a client probing for v3 (and its /v3/cursor) falls back to v2", async () => {
+    for (const base of [server.url, server.urlFor("probe")]) {
+      expect((await fetch(new URL("v2", base))).status).toBe(200);
+      expect((await fetch(new URL("v3", base))).status).toBe(404);
     }
   });
 
   it("counts pipelines per database in /stats", async () => {
-    const own = await startLibsqlServer({ host: "127.0.0.1", port: 0 });
+    const own = await start();
     try {
       await client(own.url).execute("SELECT 1");
-      expect((await fetch(new URL("stats/reset", own.url), { method: "POST" })).status).toBe(200);
+      const reset = (authorization: string) => fetch(new URL("stats/reset", own.url), { method: "POST", headers: { authorization } });
+      expect((await reset("")).status).toBe(401); // only readable without the token
+      expect((await fetch(new URL("stats", own.url))).status).toBe(200);
+      expect(own.stats().pipelines).toBe(1);
+      expect((await reset(`Bearer ${TOKEN}`)).status).toBe(200);
       const named = client(own.urlFor("stats-a"));
       await named.execute("SELECT 1");
       await named.execute("SELECT 2");
@@ -327,7 +486,7 @@ describe("server features", () => {
 
   it("applies drizzle-kit migrations to new named databases, compatibly with drizzle's migrator", async () => {
     const dir = mkdtempSync(join(tmpdir(), "libsql-migrations-"));
-    const migrated = await startLibsqlServer({ host: "127.0.0.1", port: 0, migrationsDir: dir });
+    const migrated = await start({ migrationsDir: dir });
     try {
       const early = client(migrated.urlFor("before"));
       expect((await early.execute("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'")).rows[0]!.n).toBe(0);

@@ -44,6 +44,7 @@ export async function createTestService(options: TestServiceOptions = {}) {
     ENVIRONMENT: "test",
     PUBLIC_URL,
     DB_URL: dbUrl,
+    DB_AUTH_TOKEN: env.LIBSQL_AUTH_TOKEN,
     JWT_SIGNING_KEYS: await testSigningKeys(),
     PASSWORD_PEPPER: "test-pepper-0123456789abcdefghijklmnop",
     RESEND_API_KEY: RESEND_KEY,

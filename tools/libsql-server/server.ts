@@ -1,10 +1,17 @@
 /// <reference types="node" />
-// A local stand-in for sqld / `turso dev`: Hrana over HTTP (JSON, protocol v2/v3) on the libSQL engine.
+// A local stand-in for sqld / `turso dev`: Hrana over HTTP (JSON, protocol v2, plus the v3 pipeline) on
+// the libSQL engine.
+//
+// Who may talk to it: anything that can reach the port, including every web page open in the
+// developer's browser (a page may POST to http://127.0.0.1:PORT/ as a CORS "simple request" with a
+// text/plain body and no preflight). So every POST must carry the bearer token (a page cannot add an
+// Authorization header without a preflight, which this server never grants) and a pipeline must be
+// `Content-Type: application/json` (which a page cannot send without a preflight either).
 //
 // URLs: the default database is at `url` (http://HOST:PORT/); named databases are at
 // http://HOST:PORT/db/NAME/ — the trailing slash matters, because the client resolves "v2/pipeline"
 // relative to the URL it is given.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,7 +26,8 @@ export interface LibsqlServerOptions {
   port?: number;
   file?: string;
   dataDir?: string;
-  authToken?: string;
+  /** The bearer token every POST must carry (see generateAuthToken); null only when asked for explicitly. */
+  authToken: string | null;
   streamIdleMs?: number;
   migrationsDir?: string;
   log?: (line: string) => void;
@@ -43,10 +51,18 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 type Obj = Record<string, unknown>;
 
+/** 32 random bytes, base64url: a fresh token for each start, handed to the Worker as DB_AUTH_TOKEN. */
+export function generateAuthToken(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest();
+
+/** Answered as Hrana's `{message, code}` when it has a code, else as sqld's plain `{error}` (401, 415). */
 class HttpError extends Error {
   status: number;
-  code: string;
-  constructor(status: number, message: string, code: string) {
+  code: string | undefined;
+  constructor(status: number, message: string, code?: string) {
     super(message);
     this.status = status;
     this.code = code;
@@ -54,6 +70,10 @@ class HttpError extends Error {
 }
 
 export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<LibsqlServer> {
+  if (opts.authToken === "") throw new Error("authToken must not be empty; pass null to run without a token");
+  // Compared as SHA-256 digests: equal lengths for timingSafeEqual, and the time taken says nothing
+  // about how much of the token a guess got right.
+  const expectedToken = opts.authToken === null ? null : sha256(opts.authToken);
   const log = opts.log ?? (() => {});
   const idleMs = opts.streamIdleMs ?? 10_000;
   // Longer than a stream's idle expiry, so a writer queued behind an abandoned transaction always gets in.
@@ -116,10 +136,18 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
     return false;
   }
 
+  function authorize(req: IncomingMessage): void {
+    if (expectedToken === null) return;
+    const given = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? "")?.[1];
+    if (given === undefined || !timingSafeEqual(sha256(given), expectedToken)) {
+      throw new HttpError(401, "Unauthorized: a valid `Authorization: Bearer <token>` header is required");
+    }
+  }
+
   async function pipeline(req: IncomingMessage, res: ServerResponse, dbName: string): Promise<void> {
-    if (opts.authToken !== undefined && req.headers.authorization !== `Bearer ${opts.authToken}`) {
-      req.resume();
-      throw new HttpError(401, "Unauthorized: a valid `Authorization: Bearer <token>` header is required", "UNAUTHORIZED");
+    const type = req.headers["content-type"]?.split(";")[0]?.trim().toLowerCase();
+    if (type !== "application/json") {
+      throw new HttpError(415, "Unsupported media type: send the pipeline as `Content-Type: application/json`");
     }
     stats.pipelines++;
     stats.databases[dbName] = (stats.databases[dbName] ?? 0) + 1;
@@ -179,6 +207,7 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === "POST") authorize(req);
     const url = new URL(req.url ?? "/", "http://localhost");
     const named = /^\/db\/([^/]+)(\/.*)?$/.exec(url.pathname);
     const dbName = named ? decodeURIComponent(named[1]!) : "default";
@@ -190,7 +219,11 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
     const method = req.method ?? "GET";
     if (method === "POST" && (path === "/v2/pipeline" || path === "/v3/pipeline")) return pipeline(req, res, dbName);
     req.resume();
-    if (method === "GET" && ["/", "/health", "/v2", "/v3"].includes(path)) return sendText(res, 200, "");
+    // No `GET /v3`: a client that finds it may send batches to `POST /v3/cursor`, which is not
+    // implemented here; a 404 makes such clients fall back to v2. (@libsql/client 0.18 does not probe
+    // and speaks v2.) The v3 pipeline itself is served for clients that name it directly.
+    if (method === "GET" && ["/", "/health", "/v2"].includes(path)) return sendText(res, 200, "");
+    // Open without the token: it reveals request counts only.
     if (!named && method === "GET" && path === "/stats") return sendJson(res, 200, stats);
     if (!named && method === "POST" && path === "/stats/reset") {
       stats = { pipelines: 0, databases: {} };
@@ -201,7 +234,10 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
 
   const server = createServer((req, res) => {
     route(req, res).catch((e: unknown) => {
-      if (e instanceof HttpError) return sendJson(res, e.status, { message: e.message, code: e.code });
+      req.resume(); // drop an unread body
+      if (e instanceof HttpError) {
+        return sendJson(res, e.status, e.code === undefined ? { error: e.message } : { message: e.message, code: e.code });
+      }
       const error = toHranaError(e);
       log(`internal error on ${req.method} ${req.url}: ${error.message}`);
       sendJson(res, 500, { message: error.message, code: "INTERNAL_ERROR" });

@@ -136,7 +136,9 @@ function executeStmt(conn: Conn, stmt: Obj, sqls: Map<number, string>): Obj {
     cols,
     rows: stmt.want_rows === false ? [] : rows.map((row) => row.map(encodeValue)),
     affected_row_count: total !== before ? Number(changes) : 0,
-    last_insert_rowid: lastRowid.toString(),
+    // As sqld: only an INSERT reports it. For anything else last_insert_rowid() is whatever this pooled
+    // connection inserted last, possibly for another stream.
+    last_insert_rowid: isInsertSql(sql) ? lastRowid.toString() : null,
   };
 }
 
@@ -200,4 +202,31 @@ function describe(conn: Conn, sql: string): Obj {
 export function isReadOnlySql(sql: string): boolean {
   const body = sql.replace(/^(\s+|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/, "");
   return /^(SELECT|EXPLAIN)\b/i.test(body);
+}
+
+/** INSERT or REPLACE (in any form: `INSERT OR IGNORE`, `WITH ... INSERT`), the statements sqld gives a rowid. */
+export function isInsertSql(sql: string): boolean {
+  const keyword = mainKeyword(sql);
+  return keyword === "INSERT" || keyword === "REPLACE";
+}
+
+const MAIN_KEYWORDS = new Set(["SELECT", "VALUES", "INSERT", "REPLACE", "UPDATE", "DELETE"]);
+// Whitespace, comments, quoted strings and identifiers, a word, or any other single character.
+const TOKEN = /\s+|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|'(?:[^']|'')*'|"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_$]*|[\s\S]/g;
+
+/** The first keyword of the statement, looking past comments and a leading WITH clause. */
+function mainKeyword(sql: string): string {
+  let depth = 0;
+  let inWith = false;
+  for (const [token] of sql.matchAll(TOKEN)) {
+    if (token === "(") depth++;
+    else if (token === ")") depth--;
+    else if (depth === 0 && /^[A-Za-z_]/.test(token)) {
+      const word = token.toUpperCase();
+      if (!inWith && word === "WITH") inWith = true;
+      // Inside the WITH clause the words outside parentheses are CTE names, AS, RECURSIVE, MATERIALIZED.
+      else if (!inWith || MAIN_KEYWORDS.has(word)) return word;
+    }
+  }
+  return "";
 }
