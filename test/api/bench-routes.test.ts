@@ -7,7 +7,7 @@ import { createTestService, PUBLIC_URL, testSigningKeys } from "../support/servi
 // asked for, and only in development.
 describe("bench routes", () => {
   it("do not exist unless BENCH_ROUTES=true", async () => {
-    const t = await createTestService({ settings: { ENVIRONMENT: "development" } });
+    const t = await createTestService({ settings: { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787" } });
     for (const path of ["/bench/bare", "/bench/hash"]) {
       const res = await t.request(path);
       expect(res.status).toBe(404);
@@ -15,7 +15,7 @@ describe("bench routes", () => {
   });
 
   it("answer in development with BENCH_ROUTES=true, without touching the database", async () => {
-    const t = await createTestService({ settings: { ENVIRONMENT: "development", BENCH_ROUTES: "true" } });
+    const t = await createTestService({ settings: { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787", BENCH_ROUTES: "true" } });
     for (const path of ["/bench/bare", "/bench/hash"]) {
       const before = await t.dbRoundTrips();
       const res = await t.request(path);
