@@ -25,6 +25,14 @@ describe("bench routes", () => {
     }
   });
 
+  // The bench's yardstick for one libSQL round trip, now that /health reuses its probe.
+  it("answer /bench/db with exactly one libSQL round trip every time", async () => {
+    const t = await createTestService({ settings: { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787", BENCH_ROUTES: "true" } });
+    const before = await t.dbRoundTrips();
+    for (let i = 0; i < 3; i++) expect((await t.request("/bench/db")).status).toBe(200);
+    expect((await t.dbRoundTrips()) - before).toBe(3);
+  });
+
   it.each(["production", "test"])("refuse to start with BENCH_ROUTES=true in %s", async (environment) => {
     const bindings = {
       ENVIRONMENT: environment,
