@@ -7,6 +7,7 @@ import type { AppEnv, Deps } from "../http/context.ts";
 import { unseal } from "../lib/crypto/seal.ts";
 import { AppError } from "../lib/errors.ts";
 import { isLoopbackHost } from "../lib/loopback.ts";
+import { payloadContext } from "../mail/outbox.ts";
 import type { Locale } from "../mail/types.ts";
 
 // Development only (createApp mounts these when ENVIRONMENT=development): the outbox is the mailbox.
@@ -52,11 +53,12 @@ function renderPreview<T extends TemplateName>(template: T, config: Config, loca
   return renderEmail(template, samples[template](config), locale);
 }
 
-// Null once the payload is gone (sent through Resend, failed) or unreadable (sealed under another pepper).
+// Null once the payload is gone (sent through Resend, failed) or unreadable (another pepper, another row).
 async function renderStored(deps: Deps, row: typeof outbox.$inferSelect) {
   if (!row.payload) return null;
   try {
-    return renderEmail(row.template as TemplateName, JSON.parse(await unseal(deps.outboxKey, row.payload)), row.locale as Locale);
+    const data = JSON.parse(await unseal(deps.outboxKey, row.payload, payloadContext(row)));
+    return renderEmail(row.template as TemplateName, data, row.locale as Locale);
   } catch {
     return null;
   }
