@@ -31,7 +31,7 @@ export interface Results {
     meOverBare: number;
     meOverBareByRound: number[];
     loginOverHash: number;
-    /** Login p50 next to one hash and one bare libSQL round trip (/health − bare route), all at 1 connection. */
+    /** Login p50 next to one hash and one bare libSQL round trip (/bench/db − bare route), all at 1 connection. */
     login: { p50: number; hashP50: number; roundTripP50: number };
   };
   roundTrips: RoundTrips[];
@@ -95,7 +95,7 @@ export function formatResults(r: Results): string {
       (r.ratios.meOverBareByRound.length > 1 ? ` (rounds: ${r.ratios.meOverBareByRound.map((x) => x.toFixed(2)).join(", ")})` : "") +
       `. Login ÷ one hash derivation (p50, 1 connection) = ${r.ratios.loginOverHash.toFixed(2)}: ` +
       `login ${ms(l.p50)} ms − hash ${ms(l.hashP50)} ms = ${ms(l.p50 - l.hashP50)} ms for everything else, including 2 libSQL ` +
-      `requests (a bare select-1 round trip costs ${ms(l.roundTripP50)} ms seen from the Worker: /health − bare route, 1 connection).`,
+      `requests (a bare select-1 round trip costs ${ms(l.roundTripP50)} ms seen from the Worker: /bench/db − bare route, 1 connection).`,
   );
   out.push("");
   out.push(

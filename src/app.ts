@@ -64,7 +64,7 @@ export function createApp(deps: Deps) {
   app.use("/v1/*", requireJsonBody);
   app.use("/v1/*", limitClientIp);
 
-  app.route("/", healthRoutes);
+  app.route("/", healthRoutes());
   app.route("/", accountRoutes);
   app.route("/", sessionRoutes);
   app.route("/", auditEventRoutes);

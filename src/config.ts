@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { isLoopbackHost } from "./lib/loopback.ts";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalText = z
@@ -136,6 +137,10 @@ export function parseConfig(env: Record<string, unknown>): Config {
   const e = parsed.data;
   if (e.ENVIRONMENT === "production" && !e.RESEND_API_KEY) {
     throw new ConfigError("RESEND_API_KEY", "is required in production (mail cannot be sent)");
+  }
+  // Development serves the dev mailbox, which shows every token link: it may only run on this machine.
+  if (e.ENVIRONMENT === "development" && !isLoopbackHost(new URL(e.PUBLIC_URL).host)) {
+    throw new ConfigError("ENVIRONMENT", "is development, which needs a loopback PUBLIC_URL (localhost, 127.0.0.1 or [::1])");
   }
   if (e.BENCH_ROUTES === "true" && e.ENVIRONMENT !== "development") {
     throw new ConfigError("BENCH_ROUTES", "is only allowed with ENVIRONMENT=development");

@@ -23,10 +23,29 @@ export const passwordField = z
   .transform((v) => v.normalize("NFC"))
   .refine((v) => [...v].length <= MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`);
 
+// The name is mailed to addresses nobody has confirmed yet, so it must not carry a link, a phone
+// number or characters that reorder the text around it: letters and combining marks of any script,
+// with spaces, apostrophes (' or ’), hyphens and full stops. A full stop right before two letters
+// reads as a domain ("evilbank.com"), which mail clients turn into a link.
+function nameProblem(name: string): string | null {
+  if (!/^[\p{L}\p{M} '\u2019.-]*$/u.test(name)) return "may contain only letters, spaces, apostrophes, hyphens and full stops";
+  if (/\.\p{M}*\p{L}\p{M}*\p{L}/u.test(name)) return "must not look like a web address";
+  if (name !== "" && !/\p{L}/u.test(name)) return "must contain a letter";
+  return null;
+}
+
 export const nameField = z
   .string()
   .transform((v) => v.trim().normalize("NFC"))
-  .pipe(z.string().max(100))
+  .pipe(
+    z
+      .string()
+      .max(100)
+      .superRefine((v, ctx) => {
+        const problem = nameProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+  )
   .optional()
   .transform((v) => v || null);
 

@@ -25,16 +25,25 @@ export interface MailRequest<T extends TemplateName> {
 
 export type OutboxRow = typeof outbox.$inferSelect;
 
+/**
+ * What a row's payload is sealed to: the row and its recipient. Someone who can write the database
+ * but lacks the key can neither copy a waiting reset link into a row of their own nor readdress it.
+ */
+export function payloadContext(row: Pick<OutboxRow, "id" | "toEmail">): string {
+  return `${row.id}\n${row.toEmail}`;
+}
+
 // The outbox row is written in the caller's batch together with the change that causes the mail,
 // already claimed by this request, so delivery right after the response needs no extra claim.
 export async function queueMail<T extends TemplateName>(deps: Deps, mail: MailRequest<T>, now: number) {
+  const id = randomId();
   const row: OutboxRow = {
-    id: randomId(),
+    id,
     userId: mail.userId,
     toEmail: mail.to,
     template: mail.template,
     locale: mail.locale,
-    payload: await seal(deps.outboxKey, JSON.stringify(mail.data)),
+    payload: await seal(deps.outboxKey, JSON.stringify(mail.data), payloadContext({ id, toEmail: mail.to })),
     status: "sending",
     attempts: 1,
     nextAttemptAt: now,
@@ -136,10 +145,11 @@ async function deliverRow(deps: Deps, row: OutboxRow, suppressedFor: string | un
 async function renderRow(deps: Deps, row: OutboxRow): Promise<RenderedMail | null> {
   if (row.payload === null) return null;
   try {
-    const data = JSON.parse(await unseal(deps.outboxKey, row.payload)) as TemplateData[TemplateName];
+    const data = JSON.parse(await unseal(deps.outboxKey, row.payload, payloadContext(row))) as TemplateData[TemplateName];
     return renderEmail(row.template as TemplateName, data, row.locale as Locale);
   } catch {
-    // Sealed with another key (rotated pepper) or a template that no longer exists: it never will send.
+    // Sealed with another key (rotated pepper) or for another row or recipient, or a template that
+    // no longer exists: it never will send.
     return null;
   }
 }

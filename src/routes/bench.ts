@@ -1,14 +1,20 @@
 import { Hono } from "hono";
+import { sql } from "drizzle-orm";
 import type { AppEnv } from "../http/context.ts";
 
 // Mounted only with BENCH_ROUTES=true, which config accepts in development alone (npm run bench).
 // /bench/bare is the floor every route pays (entry, middleware, JSON); /bench/hash is one password
-// derivation exactly as login pays it, so the bench can say what a login costs beyond the hash.
+// derivation exactly as login pays it, so the bench can say what a login costs beyond the hash;
+// /bench/db is one libSQL round trip (select 1), which /health no longer is on every call.
 const BENCH_PASSWORD = "bench derivation input";
 
 export const benchRoutes = new Hono<AppEnv>()
   .get("/bench/bare", (c) => c.json({ ok: true }))
   .get("/bench/hash", async (c) => {
     await c.var.deps.passwords.burn(BENCH_PASSWORD);
+    return c.json({ ok: true });
+  })
+  .get("/bench/db", async (c) => {
+    await c.var.deps.db.run(sql`select 1`);
     return c.json({ ok: true });
   });

@@ -6,6 +6,8 @@ import { outbox } from "../db/schema.ts";
 import type { AppEnv, Deps } from "../http/context.ts";
 import { unseal } from "../lib/crypto/seal.ts";
 import { AppError } from "../lib/errors.ts";
+import { isLoopbackHost } from "../lib/loopback.ts";
+import { payloadContext } from "../mail/outbox.ts";
 import type { Locale } from "../mail/types.ts";
 
 // Development only (createApp mounts these when ENVIRONMENT=development): the outbox is the mailbox.
@@ -58,11 +60,12 @@ function renderPreview<T extends TemplateName>(template: T, config: Config, loca
   return renderEmail(template, samples[template](config), locale);
 }
 
-// Null once the payload is gone (sent through Resend, failed) or unreadable (sealed under another pepper).
+// Null once the payload is gone (sent through Resend, failed) or unreadable (another pepper, another row).
 async function renderStored(deps: Deps, row: typeof outbox.$inferSelect) {
   if (!row.payload) return null;
   try {
-    return renderEmail(row.template as TemplateName, JSON.parse(await unseal(deps.outboxKey, row.payload)), row.locale as Locale);
+    const data = JSON.parse(await unseal(deps.outboxKey, row.payload, payloadContext(row)));
+    return renderEmail(row.template as TemplateName, data, row.locale as Locale);
   } catch {
     return null;
   }
@@ -92,6 +95,13 @@ async function readMailbox(deps: Deps) {
 }
 
 export const devRoutes = new Hono<AppEnv>()
+  // Config already refuses development on a non-loopback PUBLIC_URL; this also keeps the routes from
+  // a deployment reached by another name and from a page whose domain resolves to 127.0.0.1 (DNS
+  // rebinding), which still sends its own Host. They answer exactly like a path that does not exist.
+  .use("/dev/*", async (c, next) => {
+    if (!isLoopbackHost(c.req.header("host") ?? new URL(c.req.url).host)) throw new AppError("not_found");
+    await next();
+  })
   .get("/dev/emails", (c) =>
     c.html(
       <html lang="en">

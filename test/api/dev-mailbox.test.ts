@@ -1,8 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { LOCALES } from "../../emails/index.ts";
 import { deliverDueMail } from "../../src/mail/outbox.ts";
+import { comparableBody } from "../support/flows.ts";
 import { setMailFailure, uniqueEmail } from "../support/mail.ts";
 import { createTestService, TestClock, type TestService } from "../support/service.ts";
+
+// Development runs only on this machine: src/config.ts refuses it with any other PUBLIC_URL.
+const LOCAL = { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787" };
+const DEV_PATHS = ["/dev/mailbox", "/dev/mailbox.json", "/dev/emails", "/dev/emails/confirm-email?locale=en"];
 
 const TEMPLATES = ["confirm-email", "already-registered", "reset-password", "password-changed"] as const;
 
@@ -37,14 +42,14 @@ afterEach(async () => {
 
 describe("GET /dev/mailbox in development without a Resend key", () => {
   it("shows each mail with its status, attempts and links", async () => {
-    const t = await createTestService({ settings: { ENVIRONMENT: "development", RESEND_API_KEY: "" } });
+    const t = await createTestService({ settings: { ...LOCAL, RESEND_API_KEY: "" } });
     const email = uniqueEmail("dev");
     await register(t, email);
 
     const [entry] = (await mailbox(t)).filter((m) => m.to === email);
     expect(entry).toMatchObject({ template: "confirm-email", locale: "en", status: "sent", attempts: 1, last_error: null });
     expect(entry!.subject).toBe("Confirm your email address for Acme");
-    expect(entry!.links).toEqual([expect.stringMatching(/^https:\/\/auth\.example\.test\/confirm#token=[A-Za-z0-9_-]{43}$/)]);
+    expect(entry!.links).toEqual([expect.stringMatching(/^http:\/\/127\.0\.0\.1:8787\/confirm#token=[A-Za-z0-9_-]{43}$/)]);
 
     const page = await t.request("/dev/mailbox");
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
@@ -57,7 +62,7 @@ describe("GET /dev/mailbox in development without a Resend key", () => {
 describe("GET /dev/mailbox in development with Resend", () => {
   it("shows a mail that is waiting for a retry with its error, then as sent without its content", async () => {
     const clock = new TestClock();
-    const t = await createTestService({ clock, settings: { ENVIRONMENT: "development" } });
+    const t = await createTestService({ clock, settings: LOCAL });
     const email = uniqueEmail("dev-retry");
     failingFor = email;
     await setMailFailure({ mode: "status", status: 500, times: 1, to: email });
@@ -77,7 +82,7 @@ describe("GET /dev/mailbox in development with Resend", () => {
 
 describe("GET /dev/emails/:template", () => {
   let t: TestService;
-  const service = async () => (t ??= await createTestService({ settings: { ENVIRONMENT: "development", RESEND_API_KEY: "" } }));
+  const service = async () => (t ??= await createTestService({ settings: { ...LOCAL, RESEND_API_KEY: "" } }));
 
   it("lists every template in every locale", async () => {
     const html = await (await (await service()).request("/dev/emails")).text();
@@ -127,8 +132,28 @@ describe("GET /dev/emails/:template", () => {
   });
 });
 
+describe("the development routes and the Host header", () => {
+  let t: TestService;
+  const service = async () => (t ??= await createTestService({ settings: { ...LOCAL, RESEND_API_KEY: "" } }));
+
+  it.each(["127.0.0.1:8787", "127.0.0.1", "127.3.2.1:9000", "localhost:8787", "LOCALHOST", "[::1]:8787"])("answer a request for %s", async (host) => {
+    const res = await (await service()).request("/dev/mailbox", { headers: { host } });
+    expect(res.status).toBe(200);
+  });
+
+  // A deployment reached by its own name, or a DNS-rebinding page in a browser on this machine.
+  describe.each(["staging.example.com", "127.0.0.1.nip.io:8787", "localhost.evil.test", "0.0.0.0:8787", "[::2]:8787"])("for Host %s", (host) => {
+    it.each(DEV_PATHS)("answer %s with a 404 exactly like an unknown path", async (path) => {
+      const s = await service();
+      const res = await s.request(path, { headers: { host } });
+      expect(res.status).toBe(404);
+      expect(await comparableBody(res)).toEqual(await comparableBody(await s.request("/nope", { headers: { host } })));
+    });
+  });
+});
+
 describe.each(["test", "production"])("outside development (%s)", (environment) => {
-  it.each(["/dev/mailbox", "/dev/mailbox.json", "/dev/emails", "/dev/emails/confirm-email?locale=en"])("404 for %s", async (path) => {
+  it.each(DEV_PATHS)("404 for %s", async (path) => {
     const t = await createTestService({ settings: { ENVIRONMENT: environment } });
     const res = await t.request(path);
     expect(res.status).toBe(404);

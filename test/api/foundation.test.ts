@@ -42,6 +42,8 @@ describe("the Worker entry", () => {
     ["PASSWORD_PEPPER", { PASSWORD_PEPPER: "short" }],
     ["JWT_SIGNING_KEYS", { JWT_SIGNING_KEYS: '[{"kty":"oct","k":"c2VjcmV0"}]' }],
     ["RESEND_API_KEY", { ENVIRONMENT: "production" }],
+    // Development routes (the mailbox shows every token link) must not run on a reachable address.
+    ["ENVIRONMENT", { ENVIRONMENT: "development", PUBLIC_URL: "https://staging.example.com" }],
   ])("answers every request with 500 bad_environment naming %s when it is missing or invalid", async (setting, overrides) => {
     const bindings = await workerEnv(overrides);
     for (const path of ["/health", "/v1/me"]) {

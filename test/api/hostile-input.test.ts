@@ -17,7 +17,7 @@ beforeAll(async () => {
 // contain SQL or HTML); they get only non-strings and over-long strings here, and the round trip
 // of such a password is tested below. accepts: bodies that are valid for that endpoint.
 const ENDPOINTS = [
-  { path: "/v1/register", fields: ["email", "password", "name", "locale"], freeText: ["password", "name", "locale"] },
+  { path: "/v1/register", fields: ["email", "password", "name", "locale"], freeText: ["password", "locale"] },
   { path: "/v1/confirm", fields: ["token"] },
   { path: "/v1/confirm/resend", fields: ["email"] },
   { path: "/v1/login", fields: ["email", "password"] },
@@ -147,7 +147,8 @@ describe("hostile and malformed input: 4xx in the error shape, nothing written",
   it("stores a password, a name and an address full of SQL, HTML and unicode tricks as plain text", async () => {
     const email = `o'brien+drop-${crypto.randomUUID().slice(0, 8)}@example.test`;
     const password = "' OR '1'='1' --; <script>\u202e\u0000 DROP TABLE users;";
-    const name = "<img src=x onerror=alert(1)> '; DROP TABLE users; --";
+    // A name may hold only letters and ' - . (src/auth/identity.ts), which still spell SQL.
+    const name = "D'Arcy' OR 'x' LIKE 'x";
     expect((await t.post("/v1/register", { email, password, name })).status).toBe(202);
     await t.settle();
     const confirmed = await t.post("/v1/confirm", { token: tokenFrom((await mailsTo(email))[0]), password });

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
+import { eq } from "drizzle-orm";
+import { outbox } from "../../src/db/schema.ts";
 import { backoffMs, deliverDueMail } from "../../src/mail/outbox.ts";
 import { idempotencyCounts, mailsTo, setMailFailure, uniqueEmail } from "../support/mail.ts";
 import { onlyOutboxRow, outboxTo, providerDown } from "../support/outbox.ts";
@@ -178,6 +180,31 @@ describe("mail that cannot be delivered", () => {
       expect(await onlyOutboxRow(t, email)).toMatchObject({ status: "failed", lastError: "deadline passed", payload: null });
       expect(await mailsTo(email)).toHaveLength(0);
     });
+  });
+
+  // Someone who can write the database but does not hold the pepper must not be able to send a
+  // waiting mail (a reset link) to another address.
+  it("does not send a payload moved to another row, nor one whose row was readdressed", async () => {
+    const provider = providerDown();
+    const { clock, t } = await serviceAt({ deps: { mailer: provider.mailer } });
+    const [victim, attacker, other] = [uniqueEmail("victim"), uniqueEmail("attacker"), uniqueEmail("other")];
+    for (const email of [victim, attacker, other]) await register(t, email);
+    const victimRow = await onlyOutboxRow(t, victim);
+    const attackerRow = await onlyOutboxRow(t, attacker);
+    const otherRow = await onlyOutboxRow(t, other);
+
+    await t.deps.db.update(outbox).set({ payload: victimRow.payload }).where(eq(outbox.id, attackerRow.id));
+    await t.deps.db.update(outbox).set({ toEmail: attacker }).where(eq(outbox.id, otherRow.id));
+    provider.recover();
+    clock.advance(5 * 60_000);
+    await deliverDueMail(t.deps);
+
+    for (const id of [attackerRow.id, otherRow.id]) {
+      const [row] = await t.deps.db.select().from(outbox).where(eq(outbox.id, id));
+      expect(row).toMatchObject({ status: "failed", lastError: "payload unreadable", payload: null });
+    }
+    expect(await mailsTo(attacker)).toHaveLength(0);
+    expect(await mailsTo(victim)).toHaveLength(1);
   });
 
   it("lists each outbox row of an address in the order written", async () => {

@@ -91,7 +91,7 @@ export async function createTestService(options: TestServiceOptions = {}) {
     if (init.token) headers.set("authorization", `Bearer ${init.token}`);
     if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", "203.0.113.7");
     const method = init.method ?? (body !== undefined && body !== null ? "POST" : "GET");
-    return app.request(`${PUBLIC_URL}${path}`, { ...init, method, headers, body });
+    return app.request(`${settings.PUBLIC_URL}${path}`, { ...init, method, headers, body });
   }
 
   return {

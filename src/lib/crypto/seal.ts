@@ -15,15 +15,20 @@ export async function deriveSealKey(secret: string, purpose: string): Promise<Cr
   );
 }
 
-export async function seal(key: CryptoKey, plaintext: string): Promise<string> {
+// v2 binds the ciphertext to `additionalData` (AES-GCM associated data), so a payload opens only in
+// the context it was sealed for: the outbox passes the row and its recipient. v1 payloads, sealed
+// without it, still open so mail queued before v2 is delivered; none is written any more.
+export async function seal(key: CryptoKey, plaintext: string, additionalData = ""): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, encoder.encode(plaintext));
-  return `v1.${encodeBase64Url(iv)}.${encodeBase64Url(new Uint8Array(sealed))}`;
+  const params = { name: "AES-GCM", iv, additionalData: encoder.encode(additionalData) };
+  const sealed = await crypto.subtle.encrypt(params, key, encoder.encode(plaintext));
+  return `v2.${encodeBase64Url(iv)}.${encodeBase64Url(new Uint8Array(sealed))}`;
 }
 
-export async function unseal(key: CryptoKey, sealed: string): Promise<string> {
+export async function unseal(key: CryptoKey, sealed: string, additionalData = ""): Promise<string> {
   const [version, iv, data] = sealed.split(".");
-  if (version !== "v1" || !iv || !data) throw new Error("unknown sealed payload format");
-  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: decodeBase64Url(iv) }, key, decodeBase64Url(data));
+  if ((version !== "v1" && version !== "v2") || !iv || !data) throw new Error("unknown sealed payload format");
+  const bound = version === "v2" ? { additionalData: encoder.encode(additionalData) } : {};
+  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: decodeBase64Url(iv), ...bound }, key, decodeBase64Url(data));
   return new TextDecoder().decode(plain);
 }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "../../src/config.ts";
+
+const base = {
+  DB_URL: "http://127.0.0.1:1/",
+  JWT_SIGNING_KEYS: "[]",
+  PASSWORD_PEPPER: "p".repeat(32),
+  ENVIRONMENT: "development",
+};
+
+function refusal(settings: Record<string, string>): ConfigError | null {
+  try {
+    parseConfig(settings);
+    return null;
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+}
+
+describe("ENVIRONMENT=development", () => {
+  describe.each([
+    "http://127.0.0.1:8787",
+    "http://127.0.0.1",
+    "http://127.10.0.3:9000",
+    "http://localhost:8787",
+    "http://LOCALHOST",
+    "http://[::1]:8787",
+    "https://localhost/",
+  ])("with PUBLIC_URL %s", (publicUrl) => {
+    it("starts: the address only reaches this machine", () => {
+      expect(refusal({ ...base, PUBLIC_URL: publicUrl })).toBeNull();
+    });
+  });
+
+  describe.each([
+    "https://staging.example.com",
+    "https://auth.example.test",
+    "http://127.0.0.1.nip.io:8787",
+    "http://localhost.example.com",
+    "http://sub.localhost",
+    "http://0.0.0.0:8787",
+    "http://10.0.0.5:8787",
+    "http://[::2]:8787",
+  ])("with PUBLIC_URL %s", (publicUrl) => {
+    it("refuses to start, naming ENVIRONMENT", () => {
+      const err = refusal({ ...base, PUBLIC_URL: publicUrl });
+      expect(err?.setting).toBe("ENVIRONMENT");
+      expect(err?.problem).toMatch(/loopback PUBLIC_URL/);
+    });
+  });
+
+  it.each(["production", "test"])("does not restrict PUBLIC_URL in %s", (environment) => {
+    expect(refusal({ ...base, ENVIRONMENT: environment, RESEND_API_KEY: "re_x", PUBLIC_URL: "https://staging.example.com" })).toBeNull();
+  });
+});
