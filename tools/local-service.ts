@@ -6,9 +6,16 @@ export interface LocalService {
   stop(): Promise<void>;
 }
 
-export async function startLocalService(port: number): Promise<LocalService> {
+/**
+ * `until`: what counts as started — by default /health answering 200; a check of a refused
+ * configuration passes a predicate for the answer it expects instead.
+ */
+export async function startLocalService(
+  port: number,
+  options: { env?: Record<string, string>; until?: (res: Response) => boolean } = {},
+): Promise<LocalService> {
   const child: ChildProcess = spawn("npm", ["start"], {
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, ...options.env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -26,14 +33,14 @@ export async function startLocalService(port: number): Promise<LocalService> {
   while (Date.now() - started < 60_000) {
     if (child.exitCode !== null) break;
     const res = await fetch(`${base}/health`).catch(() => null);
-    if (res?.status === 200 && ((await res.json()) as { status?: string }).status === "ok") {
-      console.log(`ok   npm start answered /health with 200 after ${Date.now() - started} ms`);
+    if (res && (options.until ? options.until(res.clone()) : res.status === 200 && ((await res.json()) as { status?: string }).status === "ok")) {
+      console.log(`ok   npm start answered /health with ${res.status} after ${Date.now() - started} ms`);
       return { base, stop };
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await stop();
-  throw new Error(`npm start did not answer /health with 200 within 60 s:\n${output}`);
+  throw new Error(`npm start did not answer /health as expected within 60 s:\n${output}`);
 }
 
 /** The newest link of a kind ("confirm" or "reset") mailed to an address, from the dev mailbox. */

@@ -1,12 +1,15 @@
 // Black-box check of `npm start` as a newcomer would use it: start the service, walk every flow over
-// HTTP using the dev mailbox, stop it, start it again and log in (the data survived). Used by CI.
+// HTTP using the dev mailbox, then the attacks of tools/smoke-hardening.ts, stop it, start it again
+// and log in (the data survived), and last check that a staging-like configuration refuses to serve.
+// Used by CI.
 //   npm run smoke      (port 8799 unless SMOKE_PORT is set, so it does not collide with npm start)
 import { randomBytes } from "node:crypto";
 import { latestMailedLink, postJson, startLocalService } from "./local-service.ts";
+import { checkHardening } from "./smoke-hardening.ts";
 
 const PORT = Number(process.env.SMOKE_PORT ?? 8799);
 
-function expectStatus(step: string, actual: number, expected: number) {
+function expectStatus(step: string, actual: number | string, expected: number | string) {
   if (actual !== expected) throw new Error(`${step}: expected ${expected}, got ${actual}`);
   console.log(`ok   ${step} → ${actual}`);
 }
@@ -35,12 +38,28 @@ async function main() {
     expectStatus("reset from the mailbox link", (await post("/v1/password/reset", { token: tokenOf(resetLink), password: "a new long passphrase" })).status, 200);
     expectStatus("old password refused", (await post("/v1/login", { email, password: "correct horse battery" })).status, 401);
 
+    await checkHardening(service.base, expectStatus);
+
     await service.stop();
     service = await startLocalService(PORT);
     const again = await postJson(service.base, "/v1/login", { email, password: "a new long passphrase" });
     expectStatus("login after restart (data kept)", again.status, 200);
   } finally {
     await service.stop();
+  }
+
+  // One wrong variable on a staging deploy must not publish the dev mailbox.
+  const staging = await startLocalService(PORT, {
+    env: { PUBLIC_URL: "https://staging.example.com" },
+    until: (res) => res.status === 500,
+  });
+  try {
+    const res = await fetch(`${staging.base}/v1/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expectStatus("development with a non-loopback PUBLIC_URL refuses to serve", body.error.code, "bad_environment");
+    expectStatus("… naming the setting", /ENVIRONMENT/.test(body.error.message) ? "named" : body.error.message, "named");
+  } finally {
+    await staging.stop();
   }
 }
 
