@@ -66,7 +66,7 @@ describe("PWNED_PASSWORDS_CHECK (k-anonymity range lookup, fails open)", () => {
 
   // A stand-in for api.pwnedpasswords.com: answers a range with the breached password's suffix
   // among padding rows, and records what it was asked.
-  async function pwnedService(mode: "up" | "down" = "up") {
+  async function pwnedService(mode: "up" | "down" = "up", settings: Record<string, string> = {}) {
     const hash = await sha1Hex(BREACHED);
     const requests: Array<{ url: string; padding: string | null }> = [];
     const fetch = async (url: string, init?: RequestInit) => {
@@ -77,7 +77,7 @@ describe("PWNED_PASSWORDS_CHECK (k-anonymity range lookup, fails open)", () => {
       return new Response(rows.join("\r\n"));
     };
     const service = await createTestService({
-      settings: { PWNED_PASSWORDS_CHECK: "true", PWNED_PASSWORDS_URL: "https://pwned.example.test" },
+      settings: { PWNED_PASSWORDS_CHECK: "true", PWNED_PASSWORDS_URL: "https://pwned.example.test", ...settings },
       deps: { fetch },
     });
     return { service, requests, hash };
@@ -103,6 +103,13 @@ describe("PWNED_PASSWORDS_CHECK (k-anonymity range lookup, fails open)", () => {
     const token = tokenFrom((await mailsTo(email)).filter((m) => m.body.text?.includes("/reset#token=")).at(-1));
     await refusedAsWeak(await service.post("/v1/password/reset", { token, password: BREACHED }));
     expect((await service.post("/v1/password/reset", { token, password: "a brand new passphrase" })).status).toBe(200);
+  });
+
+  it("asks nothing for a client that is over its per-IP budget: the limits come first", async () => {
+    const { service, requests } = await pwnedService("up", { IP_RATE_LIMIT: "2" });
+    for (let i = 0; i < 2; i++) expect((await service.post("/v1/register", { email: uniqueEmail("budget"), password: PASSWORD })).status).toBe(202);
+    expect((await service.post("/v1/register", { email: uniqueEmail("budget"), password: PASSWORD })).status).toBe(429);
+    expect(requests).toHaveLength(2);
   });
 
   it("does not ask about the password at login", async () => {

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Page } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { latestMailedLink, postJson, startLocalService } from "../../tools/local-service.ts";
 
 const PORT = Number(process.env.BROWSER_PORT ?? 8798);
@@ -35,11 +35,13 @@ async function open(page: Page, url: string) {
 
 async function main() {
   const service = await startLocalService(PORT);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  // Launched inside the try, so a missing Chromium still stops npm start.
+  let browser: Browser | undefined;
   try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
     const page = await browser.newPage();
     const cspErrors: string[] = [];
     page.on("console", (msg) => {
@@ -123,7 +125,7 @@ async function main() {
       if (violations.length > 0) throw new Error(violations.join("; "));
     });
   } finally {
-    await browser.close();
+    await browser?.close();
     await service.stop();
   }
   const failed = results.filter((r) => r.error).length;
