@@ -1,11 +1,11 @@
-import type { Locale, RenderedMail } from "../src/mail/types.ts";
+import type { Locale, RenderedMail } from "./types.ts";
 import { renderAlreadyRegistered, type AlreadyRegisteredData } from "./already-registered.tsx";
 import { renderConfirmEmail, type ConfirmEmailData } from "./confirm-email.tsx";
 import { renderPasswordChanged, type PasswordChangedData } from "./password-changed.tsx";
 import { renderResetPassword, type ResetPasswordData } from "./reset-password.tsx";
 import { renderUnlockCode, type UnlockCodeData } from "./unlock-code.tsx";
 
-export { LOCALES, resolveLocale } from "./i18n.ts";
+export type { Locale, RenderedMail } from "./types.ts";
 export type { AlreadyRegisteredData, ConfirmEmailData, PasswordChangedData, ResetPasswordData, UnlockCodeData };
 
 export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed" | "unlock-code";

@@ -1,6 +1,6 @@
 import { isValidElement, type Child } from "hono/jsx";
 import type { JSX } from "hono/jsx/jsx-runtime";
-import type { Locale } from "../src/mail/types.ts";
+import type { Locale } from "./types.ts";
 import { sharedCopy } from "./i18n.ts";
 
 // Mail clients drop <style> blocks and external CSS, so every style is inline.

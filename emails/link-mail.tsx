@@ -1,4 +1,4 @@
-import type { Locale, RenderedMail } from "../src/mail/types.ts";
+import type { Locale, RenderedMail } from "./types.ts";
 import { greet } from "./i18n.ts";
 import { ActionButton, joinText, Layout, Paragraph, renderDocument, Small, textFooter } from "./layout.tsx";
 

@@ -1,4 +1,4 @@
-import type { Locale, RenderedMail } from "../src/mail/types.ts";
+import type { Locale, RenderedMail } from "./types.ts";
 import { formatDuration } from "./i18n.ts";
 import { renderLinkMail, type LinkMailCopy } from "./link-mail.tsx";
 

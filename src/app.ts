@@ -3,7 +3,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import { HTTPException } from "hono/http-exception";
 import { DrizzleQueryError } from "drizzle-orm/errors";
-import type { AppEnv, Deps } from "./http/context.ts";
+import type { AppEnv, Deps } from "./deps.ts";
 import { requireJsonBody } from "./http/guards.ts";
 import { limitClientIp } from "./http/ip-limit.ts";
 import { AppError, errorBody } from "./lib/errors.ts";

@@ -1,6 +1,10 @@
 import { ConfigError, type Config } from "./config.ts";
+import type { Db } from "./db/client.ts";
+import type { JwtKeys, AccessClaims } from "./lib/crypto/jwt.ts";
+import type { PasswordHasher } from "./lib/crypto/password.ts";
+import type { Clock } from "./lib/clock.ts";
+import type { Mailer } from "./mail/types.ts";
 import { createDb } from "./db/client.ts";
-import type { Deps } from "./http/context.ts";
 import { systemClock } from "./lib/clock.ts";
 import { loadJwtKeys } from "./lib/crypto/jwt.ts";
 import { createPasswordHasher } from "./lib/crypto/password.ts";
@@ -8,6 +12,44 @@ import { deriveSealKey } from "./lib/crypto/seal.ts";
 import { deriveTokenKey } from "./lib/crypto/tokens.ts";
 import { createDevMailer } from "./mail/dev-mailer.ts";
 import { createResendMailer } from "./mail/resend-mailer.ts";
+
+// The wiring: what every handler finds in c.var.deps, and how src/index.ts builds it.
+
+export interface Deps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  passwords: PasswordHasher;
+  jwt: JwtKeys;
+  mailer: Mailer;
+  /** AES-GCM key for outbox payloads (they can hold token links). */
+  outboxKey: CryptoKey;
+  /** HMAC key under which email and refresh tokens are stored (src/lib/crypto/tokens.ts). */
+  tokenKey: CryptoKey;
+  /**
+   * Runs work after the response. Defaults to executionCtx.waitUntil; tests pass a collector so they
+   * can count what the response itself cost before background work starts.
+   */
+  defer?: (task: () => Promise<void>) => void;
+  /** Outbound HTTP for the Pwned Passwords check; defaults to the global fetch. Tests pass a stand-in. */
+  fetch?: (input: string, init?: RequestInit) => Promise<Response>;
+}
+
+export interface RequestInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type AppEnv = {
+  Bindings: Record<string, unknown>;
+  Variables: {
+    deps: Deps;
+    requestId: string;
+    auth: AccessClaims;
+    defer: (task: () => Promise<void>) => void;
+    client: RequestInfo;
+  };
+};
 
 // Everything expensive (key imports, clients) is built here, once per isolate.
 export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {

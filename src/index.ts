@@ -1,7 +1,7 @@
 import { ConfigError, parseConfig } from "./config.ts";
 import { createApp } from "./app.ts";
 import { buildDeps } from "./deps.ts";
-import type { Deps } from "./http/context.ts";
+import type { Deps } from "./deps.ts";
 import { errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { deliverDueMail } from "./mail/outbox.ts";

@@ -1,7 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { auditEvents } from "../db/schema.ts";
-import type { RequestInfo } from "../http/context.ts";
+import type { RequestInfo } from "../deps.ts";
 import { randomId } from "../lib/crypto/tokens.ts";
 
 export type AuditType =

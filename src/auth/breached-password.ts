@@ -1,4 +1,4 @@
-import type { Deps } from "../http/context.ts";
+import type { Deps } from "../deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { logEvent } from "../lib/log.ts";
 import { checkPwnedPassword } from "../lib/pwned.ts";

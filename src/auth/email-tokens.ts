@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client.ts";
 import { emailTokens, users, type EmailTokenPurpose } from "../db/schema.ts";
-import type { Deps } from "../http/context.ts";
+import type { Deps } from "../deps.ts";
 import { generateToken, hashToken, isWellFormedToken, randomId } from "../lib/crypto/tokens.ts";
 
 /** Wrong proofs or codes a mailed token or code survives; the next one spends it. */

@@ -1,14 +1,10 @@
 import * as z from "zod";
 import type { users } from "../db/schema.ts";
-import type { Locale } from "../mail/types.ts";
+import { normalizeEmail } from "../lib/email.ts";
+import type { Locale } from "../lib/locale.ts";
 
 export const MAX_EMAIL_LENGTH = 254;
 export const MAX_PASSWORD_LENGTH = 256;
-
-// One account per address: trimmed, NFC-normalised, compared lower-cased.
-export function normalizeEmail(raw: string): string {
-  return raw.trim().normalize("NFC").toLowerCase();
-}
 
 export const emailField = z
   .string()

@@ -1,10 +1,10 @@
 import { recipientOf, type UserRow } from "./identity.ts";
 import { createEmailToken, voidUserTokens } from "./email-tokens.ts";
-import type { Deps } from "../http/context.ts";
+import type { Deps } from "../deps.ts";
 import { generateCode, hashToken, randomId } from "../lib/crypto/tokens.ts";
 import { linkWithToken } from "../lib/links.ts";
 import { queueMail } from "../mail/outbox.ts";
-import type { Locale } from "../mail/types.ts";
+import type { Locale } from "../lib/locale.ts";
 import { emailTokens } from "../db/schema.ts";
 
 type Recipient = Pick<UserRow, "id" | "email" | "name" | "locale">;

@@ -1,6 +1,6 @@
 import { and, desc, eq, gt } from "drizzle-orm";
 import { registrations, users } from "../db/schema.ts";
-import type { Deps } from "../http/context.ts";
+import type { Deps } from "../deps.ts";
 import { mailBudget, type MailKind } from "../limits/mail-budget.ts";
 
 // One round trip: the account (if any), the address's live pending registrations (newest first)

@@ -2,7 +2,7 @@ import { and, eq, gt, inArray, isNull, sql, type SQL } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { refreshTokens, sessions, users } from "../db/schema.ts";
-import type { Deps, RequestInfo } from "../http/context.ts";
+import type { Deps, RequestInfo } from "../deps.ts";
 import { generateToken, hashToken, randomId } from "../lib/crypto/tokens.ts";
 
 export interface SessionUser {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../lib/errors.ts";
-import type { AppEnv } from "./context.ts";
+import type { AppEnv } from "../deps.ts";
 
 /** 401 for a missing, invalid or no longer usable access token. */
 export const invalidAccessToken = () =>

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../lib/errors.ts";
-import type { AppEnv } from "./context.ts";
+import type { AppEnv } from "../deps.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 

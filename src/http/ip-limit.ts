@@ -6,7 +6,7 @@ import * as schema from "../db/schema.ts";
 import { rateLimited } from "../limits/counters.ts";
 import { alignedWindowEnd, ipBudgetKeys, isBudgetExhausted, takeBudgetStatement } from "../limits/ip-budget.ts";
 import { logEvent } from "../lib/log.ts";
-import type { AppEnv } from "./context.ts";
+import type { AppEnv } from "../deps.ts";
 
 // Per client IP budget on every POST under /v1. The counter update leads the request's first
 // database pipeline instead of making its own, so the limit adds no round trip (every endpoint

@@ -1,11 +1,11 @@
 import { and, asc, eq, inArray, lte, or, sql } from "drizzle-orm";
 import { renderEmail, type TemplateData, type TemplateName } from "../../emails/index.ts";
 import { outbox, suppressions, type OutboxStatus } from "../db/schema.ts";
-import type { Deps } from "../http/context.ts";
 import { randomId } from "../lib/crypto/tokens.ts";
 import { seal, unseal } from "../lib/crypto/seal.ts";
 import { logEvent } from "../lib/log.ts";
-import type { Locale, RenderedMail, SendResult } from "./types.ts";
+import type { Locale } from "../lib/locale.ts";
+import type { MailDeps, RenderedMail, SendResult } from "./types.ts";
 
 export const DELIVERY_LEASE_MS = 60_000;
 export const DEFAULT_DEADLINE_MS = 24 * 3600_000;
@@ -35,7 +35,7 @@ export function payloadContext(row: Pick<OutboxRow, "id" | "toEmail">): string {
 
 // The outbox row is written in the caller's batch together with the change that causes the mail,
 // already claimed by this request, so delivery right after the response needs no extra claim.
-export async function queueMail<T extends TemplateName>(deps: Deps, mail: MailRequest<T>, now: number) {
+export async function queueMail<T extends TemplateName>(deps: MailDeps, mail: MailRequest<T>, now: number) {
   const id = randomId();
   const row: OutboxRow = {
     id,
@@ -71,14 +71,14 @@ export function nextAttemptAt(row: Pick<OutboxRow, "attempts" | "deadlineAt">, r
 }
 
 /** Delivers one row claimed by the request that wrote it (status 'sending', lease running). */
-export async function deliverClaimed(deps: Deps, row: OutboxRow): Promise<void> {
+export async function deliverClaimed(deps: MailDeps, row: OutboxRow): Promise<void> {
   await deliverRows(deps, [row]);
 }
 
 // Cron: claim what is due, or whose lease ran out because the isolate sending it died, and deliver
 // it. The claim is one UPDATE that re-checks the status, so of two runs (or a run and the request
 // path) only one ever holds a row.
-export async function deliverDueMail(deps: Deps): Promise<number> {
+export async function deliverDueMail(deps: MailDeps): Promise<number> {
   const { db, clock } = deps;
   const now = clock.now();
   const claimable = or(
@@ -95,7 +95,7 @@ export async function deliverDueMail(deps: Deps): Promise<number> {
   return claimed.length;
 }
 
-async function deliverRows(deps: Deps, rows: OutboxRow[]): Promise<void> {
+async function deliverRows(deps: MailDeps, rows: OutboxRow[]): Promise<void> {
   if (rows.length === 0) return;
   const addresses = [...new Set(rows.map((row) => row.toEmail))];
   const suppressed = await deps.db.select().from(suppressions).where(inArray(suppressions.email, addresses));
@@ -103,7 +103,7 @@ async function deliverRows(deps: Deps, rows: OutboxRow[]): Promise<void> {
   await Promise.all(rows.map((row) => deliverRow(deps, row, reasons.get(row.toEmail))));
 }
 
-async function deliverRow(deps: Deps, row: OutboxRow, suppressedFor: string | undefined): Promise<void> {
+async function deliverRow(deps: MailDeps, row: OutboxRow, suppressedFor: string | undefined): Promise<void> {
   const { db, clock, config, mailer } = deps;
   // Only the holder of this claim records the outcome: a worker whose lease ran out and was
   // re-claimed cannot overwrite what the newer claim wrote.
@@ -120,7 +120,7 @@ async function deliverRow(deps: Deps, row: OutboxRow, suppressedFor: string | un
     if (suppressedFor !== undefined) {
       return await finish("suppressed", { lastError: `address suppressed: ${suppressedFor}`, payload: null });
     }
-    const rendered = await renderRow(deps, row);
+    const rendered = await renderStoredMail(deps, row);
     if (!rendered) return await finish("failed", { lastError: "payload unreadable", payload: null });
 
     const result: SendResult = await mailer
@@ -142,14 +142,17 @@ async function deliverRow(deps: Deps, row: OutboxRow, suppressedFor: string | un
   }
 }
 
-async function renderRow(deps: Deps, row: OutboxRow): Promise<RenderedMail | null> {
+/**
+ * The mail a row will send (delivery) or sent (the dev mailbox). Null once the payload is gone or
+ * cannot be opened: sealed with another key (rotated pepper) or for another row or recipient, or for
+ * a template that no longer exists; such a row never will send.
+ */
+export async function renderStoredMail(deps: Pick<MailDeps, "outboxKey">, row: OutboxRow): Promise<RenderedMail | null> {
   if (row.payload === null) return null;
   try {
     const data = JSON.parse(await unseal(deps.outboxKey, row.payload, payloadContext(row))) as TemplateData[TemplateName];
     return renderEmail(row.template as TemplateName, data, row.locale as Locale);
   } catch {
-    // Sealed with another key (rotated pepper) or for another row or recipient, or a template that
-    // no longer exists: it never will send.
     return null;
   }
 }

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from "drizzle-orm";
 import * as z from "zod";
-import { normalizeEmail } from "../auth/identity.ts";
+import { normalizeEmail } from "../lib/email.ts";
 import type { Db } from "../db/client.ts";
 import { outbox, suppressions, type OutboxStatus } from "../db/schema.ts";
 

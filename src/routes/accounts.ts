@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { and, desc, eq, gt, inArray, isNull, notInArray, sql } from "drizzle-orm";
 import * as z from "zod";
-import { resolveLocale } from "../../emails/index.ts";
+import { chooseLocale } from "../lib/locale.ts";
 import { recordAudit } from "../auth/audit.ts";
 import { countWrongAttempt, readLiveToken, spendToken } from "../auth/email-tokens.ts";
 import { prepareConfirmation } from "../auth/link-mails.ts";
@@ -12,14 +12,14 @@ import { openSession } from "../auth/sessions.ts";
 import { emailTokens, registrations, users } from "../db/schema.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import type { AppEnv } from "../http/context.ts";
+import type { AppEnv } from "../deps.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { encodeBase64Url, encodeUtf8, timingSafeEqual } from "../lib/crypto/encoding.ts";
 import { hashToken, isWellFormedToken, randomId } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
-import { sendQueued } from "../mail/send-queued.ts";
+import { deliverAfterResponse } from "../http/deliver-after-response.ts";
 
 const ACCEPTED = { message: "If the address can be registered, a confirmation email is on its way." };
 const RESENT = { message: "If the address has an unconfirmed account, a new confirmation email is on its way." };
@@ -70,7 +70,7 @@ export const accountRoutes = new Hono<AppEnv>()
           id: randomId(),
           email: body.email,
           name: body.name,
-          locale: resolveLocale(body.locale, c.req.header("accept-language")),
+          locale: chooseLocale(body.locale, c.req.header("accept-language")),
           passwordHash: await passwords.hash(body.password, { saltFor: body.email }),
           codeChallenge: body.code_challenge ?? null,
           createdAt: now,
@@ -90,7 +90,7 @@ export const accountRoutes = new Hono<AppEnv>()
           ...account.countMail("confirm"),
           recordAudit(db, "registered", registration.id, c.var.client, now),
         ]);
-        if (confirmation) sendQueued(c, [confirmation.mail]);
+        if (confirmation) deliverAfterResponse(c, [confirmation.mail]);
         return c.json(ACCEPTED, 202);
       }
 
@@ -114,7 +114,7 @@ export const accountRoutes = new Hono<AppEnv>()
         now,
       );
       await db.batch([mail.write, ...account.countMail("already_registered")]);
-      sendQueued(c, [mail.row]);
+      deliverAfterResponse(c, [mail.row]);
       return c.json(ACCEPTED, 202);
     },
   )
@@ -205,7 +205,7 @@ export const accountRoutes = new Hono<AppEnv>()
     if (!account.user && newest && account.mailAllowed("confirm")) {
       const confirmation = await prepareConfirmation(deps, { ...newest, name: null }, now);
       await db.batch([...confirmation.writes, ...account.countMail("confirm")]);
-      sendQueued(c, [confirmation.mail]);
+      deliverAfterResponse(c, [confirmation.mail]);
     } else {
       await db.batch([...account.countMail("confirm")]);
     }

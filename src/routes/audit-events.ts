@@ -3,7 +3,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import { auditEvents } from "../db/schema.ts";
 import { liveSession } from "../auth/sessions.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
-import type { AppEnv } from "../http/context.ts";
+import type { AppEnv } from "../deps.ts";
 
 export const RECENT_EVENTS_LIMIT = 50;
 

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { sql } from "drizzle-orm";
-import type { AppEnv } from "../http/context.ts";
+import type { AppEnv } from "../deps.ts";
 
 // Mounted only with BENCH_ROUTES=true, which config accepts in development alone (npm run bench).
 // /bench/bare is the floor every route pays (entry, middleware, JSON); /bench/hash is one password

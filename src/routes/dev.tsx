@@ -1,14 +1,13 @@
 import { Hono } from "hono";
 import { desc } from "drizzle-orm";
-import { LOCALES, renderEmail, type TemplateData, type TemplateName } from "../../emails/index.ts";
+import { renderEmail, type TemplateData, type TemplateName } from "../../emails/index.ts";
 import type { Config } from "../config.ts";
 import { outbox } from "../db/schema.ts";
-import type { AppEnv, Deps } from "../http/context.ts";
-import { unseal } from "../lib/crypto/seal.ts";
+import type { AppEnv, Deps } from "../deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { isLoopbackHost } from "../lib/loopback.ts";
-import { payloadContext } from "../mail/outbox.ts";
-import type { Locale } from "../mail/types.ts";
+import { LOCALES, type Locale } from "../lib/locale.ts";
+import { renderStoredMail } from "../mail/outbox.ts";
 
 // Development only (createApp mounts these when ENVIRONMENT=development): the outbox is the mailbox.
 
@@ -60,22 +59,11 @@ function renderPreview<T extends TemplateName>(template: T, config: Config, loca
   return renderEmail(template, samples[template](config), locale);
 }
 
-// Null once the payload is gone (sent through Resend, failed) or unreadable (another pepper, another row).
-async function renderStored(deps: Deps, row: typeof outbox.$inferSelect) {
-  if (!row.payload) return null;
-  try {
-    const data = JSON.parse(await unseal(deps.outboxKey, row.payload, payloadContext(row)));
-    return renderEmail(row.template as TemplateName, data, row.locale as Locale);
-  } catch {
-    return null;
-  }
-}
-
 async function readMailbox(deps: Deps) {
   const rows = await deps.db.select().from(outbox).orderBy(desc(outbox.createdAt)).limit(LIMIT);
   return Promise.all(
     rows.map(async (row) => {
-      const rendered = await renderStored(deps, row);
+      const rendered = await renderStoredMail(deps, row);
       return {
         id: row.id,
         to: row.toEmail,

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { sql } from "drizzle-orm";
-import type { AppEnv } from "../http/context.ts";
+import type { AppEnv } from "../deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { logEvent } from "../lib/log.ts";
 

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { raw } from "hono/html";
-import type { AppEnv } from "../http/context.ts";
+import type { AppEnv } from "../deps.ts";
 
 // Hosted pages for the links in mails. The token travels in the URL fragment, which browsers never
 // send to a server or put in a Referer; the page's script reads it and posts it to the API.

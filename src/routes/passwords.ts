@@ -12,11 +12,11 @@ import { prepareResetLink } from "../auth/link-mails.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { emailTokens, users } from "../db/schema.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
-import type { AppEnv } from "../http/context.ts";
+import type { AppEnv } from "../deps.ts";
 import { validateJson } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
-import { sendQueued } from "../mail/send-queued.ts";
+import { deliverAfterResponse } from "../http/deliver-after-response.ts";
 
 const FORGOT_ACCEPTED = { message: "If the address has an account, an email with instructions is on its way." };
 const RESET_DONE = { message: "Your password has been changed. Log in with the new password." };
@@ -72,7 +72,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     }
     const reset = await prepareResetLink(deps, user, now);
     await db.batch([...reset.writes, ...count, recordAudit(db, "reset_requested", user.id, c.var.client, now)]);
-    sendQueued(c, [reset.mail]);
+    deliverAfterResponse(c, [reset.mail]);
     return c.json(FORGOT_ACCEPTED, 202);
   })
   .post("/v1/password/reset", validateJson(z.object({ token: z.string().max(4096), password: passwordField })), async (c) => {
@@ -103,7 +103,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     // Whoever was guessing, the owner has just proved the mailbox: every lock-out of the address ends.
     const guard = await passwordAttemptGuard(db, deps.config, user.email, c.var.client.ip);
     await db.batch([...change.writes, ...guard.clearAll(), recordAudit(db, "reset_completed", user.id, c.var.client, now)]);
-    sendQueued(c, [change.mail]);
+    deliverAfterResponse(c, [change.mail]);
     // No automatic login (OWASP): the client logs in with the new password.
     return c.json(RESET_DONE);
   })
@@ -151,7 +151,7 @@ export const passwordRoutes = new Hono<AppEnv>()
         guard.succeeded(),
         recordAudit(db, "password_changed", user.id, c.var.client, now),
       ]);
-      sendQueued(c, [change.mail]);
+      deliverAfterResponse(c, [change.mail]);
       return c.json({ session: session.body });
     },
   );

@@ -8,14 +8,14 @@ import { hashUnlockCode, prepareUnlockCode } from "../auth/link-mails.ts";
 import { liveSession, openSession, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
 import { emailTokens, registrations, users } from "../db/schema.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
-import type { AppEnv } from "../http/context.ts";
+import type { AppEnv } from "../deps.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { mailBudget } from "../limits/mail-budget.ts";
 import { timingSafeEqual } from "../lib/crypto/encoding.ts";
 import { hashToken, isWellFormedToken } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
-import { sendQueued } from "../mail/send-queued.ts";
+import { deliverAfterResponse } from "../http/deliver-after-response.ts";
 
 const invalidRefresh = () => new AppError("invalid_token", "The refresh token is invalid or has expired.", { status: 401 });
 const unlockCodeField = z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the email");
@@ -104,7 +104,7 @@ export const sessionRoutes = new Hono<AppEnv>()
           const mail = budget.evaluate(counts);
           const send = mail.allowed("unlock", now) ? await prepareUnlockCode(deps, user, now) : null;
           await db.batch([guard.succeeded(), ...mail.count("unlock", now), ...(send?.writes ?? []), recordAudit(db, "unlock_required", user.id, client, now)]);
-          if (send) sendQueued(c, [send.mail]);
+          if (send) deliverAfterResponse(c, [send.mail]);
           throw new AppError("unlock_required");
         }
       }

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { isUniqueViolation } from "../db/errors.ts";
 import { webhookEvents } from "../db/schema.ts";
-import type { AppEnv } from "../http/context.ts";
+import type { AppEnv } from "../deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { logEvent } from "../lib/log.ts";
 import { parseResendEvent, resendEventWrites } from "../mail/resend-events.ts";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LOCALES } from "../../emails/index.ts";
+import { LOCALES } from "../../src/lib/locale.ts";
 import { deliverDueMail } from "../../src/mail/outbox.ts";
 import { comparableBody } from "../support/flows.ts";
 import { setMailFailure, uniqueEmail } from "../support/mail.ts";

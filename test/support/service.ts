@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { parseConfig } from "../../src/config.ts";
 import { createApp } from "../../src/app.ts";
 import { buildDeps } from "../../src/deps.ts";
-import type { Deps } from "../../src/http/context.ts";
+import type { Deps } from "../../src/deps.ts";
 import { generateSigningKeyJwk } from "../../src/lib/crypto/jwt.ts";
 import type { Clock } from "../../src/lib/clock.ts";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { LOCALES, renderEmail, resolveLocale, type TemplateData, type TemplateName } from "../../emails/index.ts";
-import type { Locale } from "../../src/mail/types.ts";
+import { renderEmail, type TemplateData, type TemplateName } from "../../emails/index.ts";
+import { chooseLocale as resolveLocale, LOCALES } from "../../src/lib/locale.ts";
+import type { Locale } from "../../src/lib/locale.ts";
 
 const appName = "Acme Notes";
 
@@ -150,7 +151,7 @@ describe("password-changed details", () => {
   });
 });
 
-describe("resolveLocale", () => {
+describe("chooseLocale", () => {
   it.each([
     [undefined, undefined, "en"],
     [null, null, "en"],
@@ -170,7 +171,8 @@ describe("resolveLocale", () => {
     [null, "en;q=0.5,pt-BR;q=0.8", "pt-BR"],
     [null, "es;q=0, en;q=0.1", "en"],
     [null, "es;q=0", "en"],
-    [null, "es;q=abc,pt-br;q=0.3", "pt-BR"],
+    // A malformed weight reads as the default 1, as hono's Accept parser has it.
+    [null, "es;q=abc,pt-br;q=0.3", "es"],
     [null, "*", "en"],
     [null, "  ES-ar ; q=1 ", "es"],
     [null, "garbage,,;;", "en"],
