@@ -27,6 +27,15 @@ export default defineConfig({
                 LIBSQL_AUTH_TOKEN: inject<string>("libsqlAuthToken"),
                 RESEND_STAND_IN_URL: inject<string>("resendBaseUrl"),
               },
+              // Every test request comes from a handful of IPs, so wrangler.toml's per-IP budget
+              // (60 POSTs a minute) would cut busy test files short; the STRICT_ pair is what
+              // test/api/abuse.ip.test.ts spends (createTestService({ ipBudget: "strict" })).
+              ratelimits: {
+                IP_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 1_000_000, period: 60 } },
+                IP_SITE_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 1_000_000, period: 60 } },
+                STRICT_IP_RATE_LIMITER: { namespace_id: "1901", simple: { limit: 5, period: 60 } },
+                STRICT_IP_SITE_RATE_LIMITER: { namespace_id: "1902", simple: { limit: 12, period: 60 } },
+              },
             },
           })),
         ],

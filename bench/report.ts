@@ -100,8 +100,8 @@ export function formatResults(r: Results): string {
   out.push("");
   out.push(
     table(
-      ["endpoint", "status", "libSQL requests: response path", "total incl. mail in waitUntil"],
-      r.roundTrips.map((t) => [t.endpoint, t.status, t.responsePath, t.total]),
+      ["endpoint", "status", "libSQL requests: response path", "total incl. mail in waitUntil", "write statements (total)"],
+      r.roundTrips.map((t) => [t.endpoint, t.status, t.responsePath, t.total, t.writes]),
     ),
   );
   out.push("");

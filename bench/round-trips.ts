@@ -12,6 +12,8 @@ export interface RoundTrips {
   status: number;
   responsePath: number;
   total: number;
+  /** Statements that may write (libSQL server's count), mail delivery included. */
+  writes: number;
   /** Response-path count of every trial (a slow answer can make background work look needed). */
   trials: number[];
 }
@@ -26,6 +28,8 @@ interface Probe {
 export interface Counter {
   reset(): Promise<void>;
   read(): Promise<number>;
+  /** Write statements since the reset. */
+  writes(): Promise<number>;
 }
 
 export function libsqlCounter(libsql: Libsql): Counter {
@@ -40,6 +44,11 @@ export function libsqlCounter(libsql: Libsql): Counter {
       const res = await fetch(new URL("stats", libsql.url));
       if (!res.ok) throw new Error(`libSQL /stats answered ${res.status}`);
       return ((await res.json()) as { pipelines: number }).pipelines;
+    },
+    async writes() {
+      const res = await fetch(new URL("stats", libsql.url));
+      if (!res.ok) throw new Error(`libSQL /stats answered ${res.status}`);
+      return Object.values(((await res.json()) as { writes: Record<string, number> }).writes).reduce((a, b) => a + b, 0);
     },
   };
 }
@@ -147,6 +156,7 @@ export async function countRoundTrips(base: string, libsql: Libsql, gate: DbGate
   for (const probe of probes(base, run)) {
     const seen: number[] = [];
     const totals: number[] = [];
+    const writes: number[] = [];
     let status = 0;
     for (let n = 0; n < trials; n++) {
       const send = await probe.prepare(n);
@@ -156,13 +166,14 @@ export async function countRoundTrips(base: string, libsql: Libsql, gate: DbGate
       const answer = await send();
       gate.responseArrived();
       totals.push(await settle(counter));
+      writes.push(await counter.writes());
       seen.push(gate.disarm().responsePath);
       status = answer.status;
       if (answer.status !== probe.status) {
         throw new Error(`${probe.endpoint}: expected ${probe.status}, got ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
       }
     }
-    results.push({ endpoint: probe.endpoint, status, responsePath: Math.min(...seen), total: Math.max(...totals), trials: seen });
+    results.push({ endpoint: probe.endpoint, status, responsePath: Math.min(...seen), total: Math.max(...totals), writes: Math.max(...writes), trials: seen });
   }
   return results;
 }

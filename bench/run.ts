@@ -27,7 +27,6 @@ const plan = smoke
 // this Worker knows are sent.
 const BENCH_SETTINGS: Record<string, string> = {
   MAIL_PER_ADDRESS_PER_HOUR: "100",
-  IP_RATE_LIMIT: "1000000",
   PWNED_PASSWORDS_CHECK: "false",
 };
 

@@ -121,6 +121,8 @@ export async function startWorker(opts: WorkerOptions): Promise<DevWorker> {
       "dev",
       opts.bundle,
       "--no-bundle",
+      // The bindings (per-IP rate limiters) and flags come from the project's config, as in npm start.
+      "--config", join(ROOT, "wrangler.toml"),
       "--ip", HOST,
       "--port", String(port),
       "--inspector-port", String(inspectorPort),

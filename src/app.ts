@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { AppEnv, Deps } from "./deps.ts";
 import { requireJsonBody } from "./http/guards.ts";
-import { limitClientIp } from "./http/ip-limit.ts";
+import { limitClientIp } from "./http/ip-budget.ts";
 import { AppError, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { accountRoutes } from "./routes/accounts.ts";
@@ -61,8 +61,8 @@ export function createApp(deps: Deps) {
       maxAge: 600,
     }),
   );
-  app.use("/v1/*", requireJsonBody);
   app.use("/v1/*", limitClientIp);
+  app.use("/v1/*", requireJsonBody);
 
   app.route("/", healthRoutes());
   app.route("/", accountRoutes);

@@ -48,9 +48,8 @@ const EnvSchema = z.object({
     "must be whsec_ followed by base64, as Resend shows it",
   ),
   MAIL_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100).default(5),
-  // Abuse limits (src/auth/rate-limit.ts): POSTs per client IP per window; login lock-out.
-  IP_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(60),
-  IP_RATE_WINDOW_SECONDS: seconds(60),
+  // Password guessing (src/limits/login-guard.ts). The per-IP budget is the IP_*_RATE_LIMITER
+  // bindings in wrangler.toml.
   LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
   LOGIN_LOCKOUT_BASE_SECONDS: seconds(30),
   LOGIN_LOCKOUT_MAX_SECONDS: seconds(900),
@@ -101,8 +100,6 @@ export type Config = {
   resendBaseUrl: string | undefined;
   resendWebhookSecret: string | undefined;
   mailPerAddressPerHour: number;
-  ipRateLimit: number;
-  ipRateWindowSeconds: number;
   loginLockoutThreshold: number;
   loginLockoutBaseSeconds: number;
   loginLockoutMaxSeconds: number;
@@ -170,8 +167,6 @@ export function parseConfig(env: Record<string, unknown>): Config {
     resendBaseUrl: e.RESEND_BASE_URL,
     resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
     mailPerAddressPerHour: e.MAIL_PER_ADDRESS_PER_HOUR,
-    ipRateLimit: e.IP_RATE_LIMIT,
-    ipRateWindowSeconds: e.IP_RATE_WINDOW_SECONDS,
     loginLockoutThreshold: e.LOGIN_LOCKOUT_THRESHOLD,
     loginLockoutBaseSeconds: e.LOGIN_LOCKOUT_BASE_SECONDS,
     loginLockoutMaxSeconds: Math.max(e.LOGIN_LOCKOUT_MAX_SECONDS, e.LOGIN_LOCKOUT_BASE_SECONDS),

@@ -22,6 +22,8 @@ export interface Deps {
   passwords: PasswordHasher;
   jwt: JwtKeys;
   mailer: Mailer;
+  /** Workers Rate Limiting bindings for the per-IP budget (wrangler.toml [[ratelimits]]). */
+  ipLimiters: { client: RateLimit; site: RateLimit };
   /** AES-GCM key for outbox payloads (they can hold token links). */
   outboxKey: CryptoKey;
   /** HMAC key under which email and refresh tokens are stored (src/lib/crypto/tokens.ts). */
@@ -51,8 +53,20 @@ export type AppEnv = {
   };
 };
 
+export type Bindings = Pick<Deps, "ipLimiters">;
+
+/** The Workers bindings the service needs besides its settings; a missing one is named like a setting. */
+export function readBindings(env: Record<string, unknown>): Bindings {
+  const limiter = (name: string) => {
+    const binding = env[name] as RateLimit | undefined;
+    if (typeof binding?.limit !== "function") throw new ConfigError(name, "is not bound (wrangler.toml [[ratelimits]])");
+    return binding;
+  };
+  return { ipLimiters: { client: limiter("IP_RATE_LIMITER"), site: limiter("IP_SITE_RATE_LIMITER") } };
+}
+
 // Everything expensive (key imports, clients) is built here, once per isolate.
-export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
+export async function buildDeps(config: Config, bindings: Bindings, overrides: Partial<Deps> = {}): Promise<Deps> {
   const [passwords, jwt, outboxKey, tokenKey] = await Promise.all([
     createPasswordHasher({ pepper: config.passwordPepper, pepperId: config.passwordPepperId }),
     loadJwtKeys({
@@ -79,6 +93,7 @@ export async function buildDeps(config: Config, overrides: Partial<Deps> = {}): 
     mailer,
     outboxKey,
     tokenKey,
+    ...bindings,
     ...overrides,
   };
 }

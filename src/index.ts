@@ -1,6 +1,6 @@
 import { ConfigError, parseConfig } from "./config.ts";
 import { createApp } from "./app.ts";
-import { buildDeps } from "./deps.ts";
+import { buildDeps, readBindings } from "./deps.ts";
 import type { Deps } from "./deps.ts";
 import { errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
@@ -16,7 +16,7 @@ let built: { env: unknown; service: Promise<Service> } | undefined;
 function getService(env: Record<string, unknown>): Promise<Service> {
   if (built?.env !== env) {
     const service = (async () => {
-      const deps = await buildDeps(parseConfig(env));
+      const deps = await buildDeps(parseConfig(env), readBindings(env));
       return { deps, app: createApp(deps) };
     })();
     built = { env, service };

@@ -1,15 +1,4 @@
-import { sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
-import { rateLimits } from "../db/schema.ts";
-import type { Window } from "./counters.ts";
-
-// ---- Per client IP: a budget of requests per fixed window -------------------------------------
-
-// Windows are aligned to multiples of their length, so the end of the current one (and with it
-// Retry-After) is known without reading the row.
-export function alignedWindowEnd(now: number, windowMs: number): number {
-  return (Math.floor(now / windowMs) + 1) * windowMs;
-}
+// The keys a client's POSTs are counted under (src/http/ip-budget.ts spends them).
 
 function ipv6Groups(ip: string): string[] {
   const [head = "", tail = ""] = ip.toLowerCase().split("::");
@@ -34,30 +23,4 @@ export function ipCounterKey(ip: string | null, ipv6PrefixGroups: 3 | 4 = 4): st
 export function ipBudgetKeys(ip: string | null): string[] {
   const own = ipCounterKey(ip);
   return own.endsWith("::/64") ? [own, ipCounterKey(ip, 3)] : [own];
-}
-
-// Takes one request from the budget. Over the limit it writes NULL into the NOT NULL count, so the
-// statement fails, and with it the transaction of the pipeline it leads: whatever the route sent
-// in that pipeline (e.g. consuming a token) never takes effect.
-export function takeBudgetStatement(db: Db, key: string, window: Window, now: number) {
-  const end = alignedWindowEnd(now, window.windowMs);
-  return db
-    .insert(rateLimits)
-    .values({ key, count: 1, windowEndsAt: end, updatedAt: now })
-    .onConflictDoUpdate({
-      target: rateLimits.key,
-      set: {
-        count: sql`case when ${rateLimits.windowEndsAt} <= ${now} then 1 when ${rateLimits.count} < ${window.limit} then ${rateLimits.count} + 1 else null end`,
-        windowEndsAt: sql`case when ${rateLimits.windowEndsAt} <= ${now} then ${end} else ${rateLimits.windowEndsAt} end`,
-        updatedAt: now,
-      },
-    });
-}
-
-export function isBudgetExhausted(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const message = (e as { message?: unknown }).message;
-    if (typeof message === "string" && message.includes("NOT NULL constraint failed: rate_limits.count")) return true;
-  }
-  return false;
 }

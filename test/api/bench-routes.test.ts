@@ -42,6 +42,8 @@ describe("bench routes", () => {
       PASSWORD_PEPPER: "bench-routes-pepper-0123456789abcdefgh",
       RESEND_API_KEY: "re_test_bench",
       BENCH_ROUTES: "true",
+      IP_RATE_LIMITER: env.IP_RATE_LIMITER,
+      IP_SITE_RATE_LIMITER: env.IP_SITE_RATE_LIMITER,
     };
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
     const res = await worker.fetch(

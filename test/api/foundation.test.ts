@@ -13,11 +13,15 @@ async function workerEnv(overrides: Record<string, string | undefined> = {}) {
     PASSWORD_PEPPER: "foundation-pepper-0123456789abcdefghij",
     ...overrides,
   };
-  return Object.fromEntries(Object.entries(base).filter(([, v]) => v !== undefined));
+  // Undefined marks a setting or binding left out; call() drops it after adding the bindings.
+  return base;
 }
 
-function call(path: string, bindings: Record<string, unknown>) {
+function call(path: string, settings: Record<string, unknown>) {
   const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+  const bindings = Object.fromEntries(
+    Object.entries({ IP_RATE_LIMITER: env.IP_RATE_LIMITER, IP_SITE_RATE_LIMITER: env.IP_SITE_RATE_LIMITER, ...settings }).filter(([, v]) => v !== undefined),
+  );
   return worker.fetch(new Request(`${PUBLIC_URL}${path}`) as Request<unknown, IncomingRequestCfProperties>, bindings, ctx);
 }
 
@@ -44,6 +48,8 @@ describe("the Worker entry", () => {
     ["RESEND_API_KEY", { ENVIRONMENT: "production" }],
     // Development routes (the mailbox shows every token link) must not run on a reachable address.
     ["ENVIRONMENT", { ENVIRONMENT: "development", PUBLIC_URL: "https://staging.example.com" }],
+    // The per-IP budget is a binding: a deployment without it would have no limit at all.
+    ["IP_RATE_LIMITER", { IP_RATE_LIMITER: undefined }],
   ])("answers every request with 500 bad_environment naming %s when it is missing or invalid", async (setting, overrides) => {
     const bindings = await workerEnv(overrides);
     for (const path of ["/health", "/v1/me"]) {

@@ -23,7 +23,7 @@ describe("counters", () => {
       { key: "login-day:live", count: 40, windowEndsAt: now + 3600_000, updatedAt: now },
     ]);
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), t.settings, ctx);
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), t.workerEnv, ctx);
     await waitOnExecutionContext(ctx);
     const keys = (await t.deps.db.select().from(rateLimits)).map((row) => row.key).sort();
     expect(keys).toEqual(["ip:live", "login-day:live", "login:a:recent"]);
@@ -49,7 +49,7 @@ describe("retention", () => {
     await t.deps.db.update(outbox).set({ updatedAt: long }).where(eq(outbox.userId, userId));
 
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), t.settings, ctx);
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), t.workerEnv, ctx);
     await waitOnExecutionContext(ctx);
 
     const db = t.deps.db;

@@ -172,7 +172,7 @@ describe("the Worker's scheduled handler", () => {
     expect((await onlyOutboxRow(t, email)).status).toBe("pending");
 
     const ctx = createExecutionContext();
-    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), t.settings, ctx);
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), t.workerEnv, ctx);
     await waitOnExecutionContext(ctx);
     expect(await onlyOutboxRow(t, email)).toMatchObject({ status: "sent", attempts: 2 });
     expect(await mailsTo(email)).toHaveLength(1);

@@ -466,8 +466,10 @@ describe("server features", () => {
       await named.execute("SELECT 1");
       await named.execute("SELECT 2");
       await client(own.url).execute("SELECT 3");
+      await named.batch(["CREATE TABLE t (x)", "INSERT INTO t VALUES (1)", "SELECT x FROM t", "UPDATE t SET x = 2"], "write");
       const stats = await (await fetch(new URL("stats", own.url))).json();
-      expect(stats).toEqual({ pipelines: 3, databases: { "stats-a": 2, default: 1 } });
+      // Writes count the statements that may write, not the reads nor the batch's BEGIN/COMMIT.
+      expect(stats).toEqual({ pipelines: 4, databases: { "stats-a": 3, default: 1 }, writes: { "stats-a": 3, default: 0 } });
       expect(own.stats()).toEqual(stats);
     } finally {
       await own.close();

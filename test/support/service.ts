@@ -33,6 +33,8 @@ export interface TestServiceOptions {
   /** "auto": background work runs at once and settle() awaits it; "manual": it waits for runDeferred(). */
   background?: "auto" | "manual";
   deps?: Partial<Deps>;
+  /** The per-IP budget: effectively none (default), or the strict test bindings (5 a minute per client, 12 per IPv6 /48). */
+  ipBudget?: "unlimited" | "strict";
 }
 
 // The real app, built the way src/index.ts builds it, on its own fresh database on the local
@@ -52,9 +54,6 @@ export async function createTestService(options: TestServiceOptions = {}) {
     MAIL_FROM: "Acme <no-reply@acme.test>",
     APP_NAME: "Acme",
     ALLOWED_ORIGINS: "https://app.example.test",
-    // Every request here comes from one IP (below), so the per-IP budget (default 60 POSTs a minute)
-    // would cut busy test files short; test/api/abuse*.test.ts sets it back where it tests it.
-    IP_RATE_LIMIT: "100000",
     ...options.settings,
   };
   const running = new Set<Promise<void>>();
@@ -67,7 +66,11 @@ export async function createTestService(options: TestServiceOptions = {}) {
     const p = task().finally(() => running.delete(p));
     running.add(p);
   };
-  const deps = await buildDeps(parseConfig(settings), { defer, ...(options.clock ? { clock: options.clock } : {}), ...options.deps });
+  const ipLimiters =
+    options.ipBudget === "strict"
+      ? { client: env.STRICT_IP_RATE_LIMITER, site: env.STRICT_IP_SITE_RATE_LIMITER }
+      : { client: env.IP_RATE_LIMITER, site: env.IP_SITE_RATE_LIMITER };
+  const deps = await buildDeps(parseConfig(settings), { ipLimiters }, { defer, ...(options.clock ? { clock: options.clock } : {}), ...options.deps });
   const app = createApp(deps);
 
   /** Pipelines (HTTP round trips) this service's database has received so far. */
@@ -75,6 +78,13 @@ export async function createTestService(options: TestServiceOptions = {}) {
     const res = await fetch(`${env.LIBSQL_BASE_URL.replace(/\/$/, "")}/stats`);
     const stats = (await res.json()) as { databases: Record<string, number> };
     return stats.databases[dbName] ?? 0;
+  }
+
+  /** Statements that may write, as counted by the local libSQL server for this service's database. */
+  async function dbWrites(): Promise<number> {
+    const res = await fetch(`${env.LIBSQL_BASE_URL.replace(/\/$/, "")}/stats`);
+    const stats = (await res.json()) as { writes: Record<string, number> };
+    return stats.writes[dbName] ?? 0;
   }
 
   async function runDeferred() {
@@ -99,6 +109,8 @@ export async function createTestService(options: TestServiceOptions = {}) {
     deps,
     dbName,
     settings,
+    /** What the Worker entry (src/index.ts) is handed as env: the settings plus the bindings. */
+    workerEnv: { ...settings, IP_RATE_LIMITER: ipLimiters.client, IP_SITE_RATE_LIMITER: ipLimiters.site } as Record<string, unknown>,
     request,
     post: (path: string, json: unknown, token?: string) => request(path, { method: "POST", json, token }),
     /** Runs what waits for runDeferred(), then waits for all background work started so far. */
@@ -108,6 +120,7 @@ export async function createTestService(options: TestServiceOptions = {}) {
     },
     runDeferred,
     dbRoundTrips,
+    dbWrites,
     /**
      * Runs one request and counts the libSQL requests (round trips) its response cost; background
      * work (mail delivery) must be in "manual" mode and runs only after the count.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
-import { alignedWindowEnd, ipBudgetKeys, ipCounterKey } from "../../src/limits/ip-budget.ts";
+import { ipBudgetKeys, ipCounterKey } from "../../src/limits/ip-budget.ts";
 import { canonicalMailbox } from "../../src/limits/mail-budget.ts";
 import { lockoutMs } from "../../src/limits/login-guard.ts";
 
@@ -37,13 +37,6 @@ describe("per-IP counter key", () => {
   });
 });
 
-describe("aligned windows", () => {
-  it("ends the window at the next multiple of its length", () => {
-    expect(alignedWindowEnd(60_000, 60_000)).toBe(120_000);
-    expect(alignedWindowEnd(119_999, 60_000)).toBe(120_000);
-  });
-});
-
 describe("abuse settings", () => {
   const base = {
     PUBLIC_URL: "https://auth.example.test",
@@ -55,8 +48,6 @@ describe("abuse settings", () => {
 
   it("has the documented defaults", () => {
     expect(parseConfig(base)).toMatchObject({
-      ipRateLimit: 60,
-      ipRateWindowSeconds: 60,
       loginLockoutThreshold: 5,
       loginLockoutBaseSeconds: 30,
       loginLockoutMaxSeconds: 900,
@@ -68,7 +59,6 @@ describe("abuse settings", () => {
   });
 
   it("names the setting that is wrong", () => {
-    expect(() => parseConfig({ ...base, IP_RATE_LIMIT: "0" })).toThrow(/IP_RATE_LIMIT/);
     expect(() => parseConfig({ ...base, LOGIN_LOCKOUT_THRESHOLD: "101" })).toThrow(/LOGIN_LOCKOUT_THRESHOLD/);
     expect(() => parseConfig({ ...base, PWNED_PASSWORDS_CHECK: "yes" })).toThrow(/PWNED_PASSWORDS_CHECK/);
   });

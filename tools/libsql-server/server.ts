@@ -36,6 +36,8 @@ export interface LibsqlServerOptions {
 export interface Stats {
   pipelines: number;
   databases: Record<string, number>;
+  /** Statements that may write (not reads, not BEGIN/COMMIT/ROLLBACK), per database. */
+  writes: Record<string, number>;
 }
 
 export interface LibsqlServer {
@@ -83,7 +85,7 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
   const databases = new Map<string, LocalDatabase>();
   const batons = new Map<string, Stream>();
   const streams = new Set<Stream>();
-  let stats: Stats = { pipelines: 0, databases: {} };
+  let stats: Stats = { pipelines: 0, databases: {}, writes: {} };
   let nextStreamId = 1;
   let closing = false;
 
@@ -112,6 +114,30 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
   function forget(stream: Stream): void {
     if (stream.baton) batons.delete(stream.baton);
     streams.delete(stream);
+  }
+
+  /** How many statements of the pipeline may write (what the bench reports as writes per request). */
+  function countWrites(stream: Stream, requests: unknown[]): number {
+    const sqls = new Map(stream.sqls);
+    const writes = (stmt: unknown): number => {
+      try {
+        const sql = resolveSql(stmt as Obj, sqls);
+        return isReadOnlySql(sql) || /^\s*(BEGIN|COMMIT|END|ROLLBACK)\b/i.test(sql) ? 0 : 1;
+      } catch {
+        return 0;
+      }
+    };
+    let count = 0;
+    for (const req of requests) {
+      const r = (typeof req === "object" && req !== null ? req : {}) as Obj;
+      if (r.type === "store_sql" && typeof r.sql === "string" && typeof r.sql_id === "number") sqls.set(r.sql_id, r.sql);
+      else if (r.type === "execute") count += writes(r.stmt);
+      else if (r.type === "batch") {
+        const steps = (r.batch as Obj | undefined)?.steps;
+        if (Array.isArray(steps)) for (const s of steps) count += writes((s as Obj | null)?.stmt);
+      }
+    }
+    return count;
   }
 
   /** Whether the pipeline may write (or open a transaction) and so must hold the database's write lock. */
@@ -180,6 +206,7 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
     stream.busy = true;
     clearTimeout(stream.timer);
 
+    stats.writes[dbName] = (stats.writes[dbName] ?? 0) + countWrites(stream, requests);
     let results: StreamResult[];
     try {
       if (needsLock(stream, requests)) await stream.db.lock.acquire(stream, lockWaitMs);
@@ -226,7 +253,7 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
     // Open without the token: it reveals request counts only.
     if (!named && method === "GET" && path === "/stats") return sendJson(res, 200, stats);
     if (!named && method === "POST" && path === "/stats/reset") {
-      stats = { pipelines: 0, databases: {} };
+      stats = { pipelines: 0, databases: {}, writes: {} };
       return sendJson(res, 200, stats);
     }
     throw new HttpError(404, `Not found: ${method} ${url.pathname}`, "NOT_FOUND");
