@@ -1,30 +1,34 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
-import { secureHeaders } from "hono/secure-headers";
 import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { AppEnv, Deps } from "./deps.ts";
 import { requireJsonBody } from "./http/guards.ts";
 import { limitClientIp } from "./http/ip-budget.ts";
-import { AppError, errorBody } from "./lib/errors.ts";
+import { AppError, causes, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
-import { accountRoutes } from "./routes/accounts.ts";
-import { auditEventRoutes } from "./routes/audit-events.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { devRoutes } from "./routes/dev.tsx";
 import { healthRoutes } from "./routes/health.ts";
-import { pageRoutes } from "./routes/pages.tsx";
-import { passwordRoutes } from "./routes/passwords.ts";
-import { sessionRoutes } from "./routes/sessions.ts";
+import { meRoutes } from "./routes/me.ts";
+import { confirmPage, resetPage } from "./routes/pages.tsx";
+import { passwordRoutes } from "./routes/password.ts";
+import { loginRoutes, logoutRoutes, tokenRoutes } from "./routes/session.ts";
+import { confirmRoutes, registerRoutes } from "./routes/sign-up.ts";
 import { webhookRoutes } from "./routes/webhooks.ts";
+import { wellKnownRoutes } from "./routes/well-known.ts";
 
+// The map of the service: every path is mounted here, by its prefix, from the file that handles it.
 export function createApp(deps: Deps) {
   const app = new Hono<AppEnv>();
 
+  // Cloudflare's ray id when there is one, so our logs and Cloudflare's line up; never the client's.
+  app.use(requestId({ headerName: "", generator: (c) => c.req.header("cf-ray")?.slice(0, 64) ?? crypto.randomUUID() }));
   app.use(async (c, next) => {
-    const requestId = c.req.header("cf-ray")?.slice(0, 64) ?? crypto.randomUUID();
+    const requestId = c.var.requestId;
     const started = Date.now();
-    c.set("requestId", requestId);
     c.set("deps", deps);
     c.set("client", {
       ip: c.req.header("cf-connecting-ip") ?? null,
@@ -64,22 +68,25 @@ export function createApp(deps: Deps) {
   app.use("/v1/*", limitClientIp);
   app.use("/v1/*", requireJsonBody);
 
-  app.route("/", healthRoutes());
-  app.route("/", accountRoutes);
-  app.route("/", sessionRoutes);
-  app.route("/", auditEventRoutes);
-  app.route("/", passwordRoutes);
-  app.route("/", pageRoutes);
-  if (deps.config.environment === "development") app.route("/", devRoutes);
-  // Without a secret nothing could be verified: the endpoint does not exist (404), see src/routes/webhooks.ts.
-  if (deps.config.resendWebhookSecret) app.route("/", webhookRoutes);
-  if (deps.config.benchRoutes) app.route("/", benchRoutes);
+  app.route("/health", healthRoutes()); //              GET
+  app.route("/v1/register", registerRoutes); //        POST
+  app.route("/v1/confirm", confirmRoutes); //          POST /, POST /resend
+  app.route("/v1/login", loginRoutes); //              POST
+  app.route("/v1/token", tokenRoutes); //              POST /refresh
+  app.route("/v1/logout", logoutRoutes); //            POST
+  app.route("/v1/me", meRoutes); //                    GET /, GET /events
+  app.route("/v1/password", passwordRoutes); //        POST /forgot, /reset, /change
+  app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
+  app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
+  app.route("/reset", resetPage); //                   GET
+  if (deps.config.environment === "development") app.route("/dev", devRoutes); // mailbox, previews
+  // Without a secret nothing could be verified: the endpoint does not exist (404).
+  if (deps.config.resendWebhookSecret) app.route("/webhooks", webhookRoutes); // POST /resend
+  if (deps.config.benchRoutes) app.route("/bench", benchRoutes); // GET /bare, /hash, /db
 
-  app.notFound((c) => c.json(errorBody("not_found", "Not found.", c.get("requestId")), 404));
-  app.onError((caught, c) => {
-    const requestId = c.get("requestId") ?? crypto.randomUUID();
-    // drizzle wraps what a single query's client call throws (e.g. the per-IP 429) in DrizzleQueryError.
-    const err = caught instanceof DrizzleQueryError && caught.cause instanceof AppError ? caught.cause : caught;
+  app.notFound((c) => c.json(errorBody("not_found", "Not found.", c.var.requestId), 404));
+  app.onError((err, c) => {
+    const requestId = c.var.requestId ?? crypto.randomUUID();
     if (err instanceof AppError) {
       for (const [name, value] of Object.entries(err.options.headers ?? {})) c.header(name, value);
       return c.json(errorBody(err.code, err.message, requestId, err.options.details), err.status);
@@ -97,8 +104,12 @@ export function createApp(deps: Deps) {
   return app;
 }
 
+// A failed query's message lists its parameters (addresses, token hashes): name every wrapper, and
+// log only the innermost message, never drizzle's own.
 function describe(err: unknown): string {
-  // A failed query's message lists its parameters (addresses, token hashes): log the cause only.
-  if (err instanceof DrizzleQueryError) return `DrizzleQueryError: ${err.cause ? describe(err.cause) : "no cause"}`;
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  const chain = [...causes(err)];
+  const inner = chain.at(-1);
+  const names = chain.map((e) => (e instanceof Error ? e.name : typeof e)).join(" <- ");
+  const message = inner instanceof DrizzleQueryError ? "(query withheld)" : inner instanceof Error ? inner.message : String(inner);
+  return `${names}: ${message}`;
 }

@@ -1,3 +1,5 @@
+import { causes } from "../lib/errors.ts";
+
 // Extended result codes, when the server reports them (a local libSQL file does; Hrana over HTTP
 // gives only the base code SQLITE_CONSTRAINT, so there the message decides).
 const UNIQUE_CODES = new Set(["SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"]);
@@ -8,7 +10,7 @@ const UNIQUE_RAW_CODES = new Set([2067, 1555]);
 // drizzle wraps the client's error (look through `cause`), and its own message quotes the query's
 // parameters, so only errors that carry an SQLite code are read.
 export function isUniqueViolation(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(err)) {
     const { code, extendedCode, rawCode, message } = e as { code?: unknown; extendedCode?: unknown; rawCode?: unknown; message?: unknown };
     if (typeof code !== "string") continue;
     if (UNIQUE_CODES.has(code) || UNIQUE_CODES.has(String(extendedCode)) || UNIQUE_RAW_CODES.has(Number(rawCode))) return true;

@@ -44,6 +44,11 @@ export class AppError extends Error {
   }
 }
 
+/** An error and the causes it wraps (drizzle wraps what the client threw), outermost first. */
+export function* causes(err: unknown, depth = 4): Generator<unknown> {
+  for (let e = err, i = 0; e && i < depth; e = (e as { cause?: unknown }).cause, i++) yield e;
+}
+
 export function errorBody(code: ErrorCode, message: string, requestId: string, details?: ErrorDetail[]) {
   return { error: { code, message, request_id: requestId, ...(details ? { details } : {}) } };
 }

@@ -8,13 +8,14 @@ import type { AppEnv } from "../deps.ts";
 // /bench/db is one libSQL round trip (select 1), which /health no longer is on every call.
 const BENCH_PASSWORD = "bench derivation input";
 
+// GET /bench/bare, /bench/hash, /bench/db
 export const benchRoutes = new Hono<AppEnv>()
-  .get("/bench/bare", (c) => c.json({ ok: true }))
-  .get("/bench/hash", async (c) => {
+  .get("/bare", (c) => c.json({ ok: true }))
+  .get("/hash", async (c) => {
     await c.var.deps.passwords.burn(BENCH_PASSWORD);
     return c.json({ ok: true });
   })
-  .get("/bench/db", async (c) => {
+  .get("/db", async (c) => {
     await c.var.deps.db.run(sql`select 1`);
     return c.json({ ok: true });
   });

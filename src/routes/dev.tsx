@@ -82,15 +82,16 @@ async function readMailbox(deps: Deps) {
   );
 }
 
+// GET /dev/mailbox, /dev/mailbox.json, /dev/emails, /dev/emails/:template
 export const devRoutes = new Hono<AppEnv>()
   // Config already refuses development on a non-loopback PUBLIC_URL; this also keeps the routes from
   // a deployment reached by another name and from a page whose domain resolves to 127.0.0.1 (DNS
   // rebinding), which still sends its own Host. They answer exactly like a path that does not exist.
-  .use("/dev/*", async (c, next) => {
+  .use("*", async (c, next) => {
     if (!isLoopbackHost(c.req.header("host") ?? new URL(c.req.url).host)) throw new AppError("not_found");
     await next();
   })
-  .get("/dev/emails", (c) =>
+  .get("/emails", (c) =>
     c.html(
       <html lang="en">
         <head>
@@ -113,7 +114,7 @@ export const devRoutes = new Hono<AppEnv>()
       </html>,
     ),
   )
-  .get("/dev/emails/:template", (c) => {
+  .get("/emails/:template", (c) => {
     const template = c.req.param("template");
     if (!isTemplateName(template)) throw new AppError("not_found", "No email template has that name.");
     const locale = c.req.query("locale") ?? "en";
@@ -124,8 +125,8 @@ export const devRoutes = new Hono<AppEnv>()
     const mail = renderPreview(template, c.var.deps.config, locale as Locale);
     return format === "text" ? c.text(`Subject: ${mail.subject}\n\n${mail.text}`) : c.html(mail.html);
   })
-  .get("/dev/mailbox.json", async (c) => c.json({ messages: await readMailbox(c.var.deps) }))
-  .get("/dev/mailbox", async (c) => {
+  .get("/mailbox.json", async (c) => c.json({ messages: await readMailbox(c.var.deps) }))
+  .get("/mailbox", async (c) => {
     const messages = await readMailbox(c.var.deps);
     return c.html(
       <html lang="en">

@@ -14,7 +14,7 @@ const HEALTH_CACHE_MS = 5_000;
 // again, so recovery shows at once.
 export function healthRoutes() {
   let healthyAt: number | null = null;
-  return new Hono<AppEnv>().get("/health", async (c) => {
+  return new Hono<AppEnv>().get("/", async (c) => {
     const { db, clock } = c.var.deps;
     const now = clock.now();
     // `now >= healthyAt`: a clock that steps back must not stretch the window.

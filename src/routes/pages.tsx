@@ -89,8 +89,8 @@ function withPageHeaders(nonce: string) {
   };
 }
 
-export const pageRoutes = new Hono<AppEnv>()
-  .get("/confirm", (c) => {
+// GET /confirm
+export const confirmPage = new Hono<AppEnv>().get("/", (c) => {
     const nonce = crypto.randomUUID().replaceAll("-", "");
     const title = `Confirm your email · ${c.var.deps.config.appName}`;
     return c.html(
@@ -105,8 +105,10 @@ export const pageRoutes = new Hono<AppEnv>()
       200,
       withPageHeaders(nonce),
     );
-  })
-  .get("/reset", (c) => {
+});
+
+// GET /reset
+export const resetPage = new Hono<AppEnv>().get("/", (c) => {
     const nonce = crypto.randomUUID().replaceAll("-", "");
     const title = `Choose a new password · ${c.var.deps.config.appName}`;
     return c.html(

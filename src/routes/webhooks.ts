@@ -14,8 +14,9 @@ export const MAX_WEBHOOK_BYTES = 64 * 1024;
 
 // Mounted only when RESEND_WEBHOOK_SECRET is set (src/app.ts). Not a JSON API for browsers: no CORS,
 // and the raw body is read as text because the signature covers its exact bytes.
+// POST /webhooks/resend
 export const webhookRoutes = new Hono<AppEnv>().post(
-  "/webhooks/resend",
+  "/resend",
   bodyLimit({
     maxSize: MAX_WEBHOOK_BYTES,
     onError: () => {

@@ -20,9 +20,10 @@ import { deliverAfterResponse } from "../http/deliver-after-response.ts";
 const invalidRefresh = () => new AppError("invalid_token", "The refresh token is invalid or has expired.", { status: 401 });
 const unlockCodeField = z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the email");
 
-export const sessionRoutes = new Hono<AppEnv>()
+// POST /v1/login
+export const loginRoutes = new Hono<AppEnv>()
   .post(
-    "/v1/login",
+    "/",
     validateJson(z.object({ email: emailField, password: passwordField, unlock_code: unlockCodeField.optional() })),
     async (c) => {
       const deps = c.var.deps;
@@ -121,8 +122,11 @@ export const sessionRoutes = new Hono<AppEnv>()
       ]);
       return c.json({ user: toUserJson(user), session: session.body });
     },
-  )
-  .post("/v1/token/refresh", validateJson(z.object({ refresh_token: z.string().max(4096) })), async (c) => {
+  );
+
+// POST /v1/token/refresh
+export const tokenRoutes = new Hono<AppEnv>()
+  .post("/refresh", validateJson(z.object({ refresh_token: z.string().max(4096) })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const token = c.req.valid("json").refresh_token;
@@ -145,8 +149,11 @@ export const sessionRoutes = new Hono<AppEnv>()
       throw invalidRefresh();
     }
     return c.json({ session: await rotation.answer(row.user, row.session) });
-  })
-  .post("/v1/logout", requireAuth, validateJson(z.object({ all: z.boolean().optional() })), async (c) => {
+  });
+
+// POST /v1/logout
+export const logoutRoutes = new Hono<AppEnv>()
+  .post("/", requireAuth, validateJson(z.object({ all: z.boolean().optional() })), async (c) => {
     const { db, clock } = c.var.deps;
     const auth = c.var.auth;
     const now = clock.now();
@@ -165,17 +172,4 @@ export const sessionRoutes = new Hono<AppEnv>()
     ]);
     if (liveRows.length === 0) throw invalidAccessToken();
     return c.body(null, 204);
-  })
-  .get("/v1/me", requireAuth, (c) => {
-    const auth = c.var.auth;
-    // Answered from the verified access token alone: no database read.
-    // Only confirmed accounts get access tokens, hence email_confirmed.
-    return c.json({
-      user: { id: auth.sub, email: auth.email, roles: auth.roles, email_confirmed: true },
-      session: { id: auth.sid, expires_at: new Date(auth.exp * 1000).toISOString() },
-    });
-  })
-  .get("/.well-known/jwks.json", (c) => {
-    c.header("Cache-Control", "public, max-age=300");
-    return c.json(c.var.deps.jwt.jwks());
   });

@@ -38,9 +38,10 @@ async function challengeOf(verifier: string): Promise<string> {
   return encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", encodeUtf8(verifier))));
 }
 
-export const accountRoutes = new Hono<AppEnv>()
+// POST /v1/register
+export const registerRoutes = new Hono<AppEnv>()
   .post(
-    "/v1/register",
+    "/",
     validateJson(
       z.object({
         email: emailField,
@@ -117,9 +118,12 @@ export const accountRoutes = new Hono<AppEnv>()
       deliverAfterResponse(c, [mail.row]);
       return c.json(ACCEPTED, 202);
     },
-  )
+  );
+
+// POST /v1/confirm, POST /v1/confirm/resend
+export const confirmRoutes = new Hono<AppEnv>()
   .post(
-    "/v1/confirm",
+    "/",
     validateJson(z.object({ token: z.string().max(4096), password: passwordField.optional(), code_verifier: codeVerifierField.optional() })),
     async (c) => {
       const deps = c.var.deps;
@@ -194,7 +198,7 @@ export const accountRoutes = new Hono<AppEnv>()
       return c.json({ user: toUserJson(user), session: session.body });
     },
   )
-  .post("/v1/confirm/resend", validateJson(z.object({ email: emailField })), async (c) => {
+  .post("/resend", validateJson(z.object({ email: emailField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();

@@ -55,8 +55,9 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
   return { writes, mail: mail.row };
 }
 
+// POST /v1/password/forgot, /v1/password/reset, /v1/password/change
 export const passwordRoutes = new Hono<AppEnv>()
-  .post("/v1/password/forgot", validateJson(z.object({ email: emailField })), async (c) => {
+  .post("/forgot", validateJson(z.object({ email: emailField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();
@@ -75,7 +76,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     deliverAfterResponse(c, [reset.mail]);
     return c.json(FORGOT_ACCEPTED, 202);
   })
-  .post("/v1/password/reset", validateJson(z.object({ token: z.string().max(4096), password: passwordField })), async (c) => {
+  .post("/reset", validateJson(z.object({ token: z.string().max(4096), password: passwordField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock, passwords } = deps;
     const { token, password } = c.req.valid("json");
@@ -108,7 +109,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     return c.json(RESET_DONE);
   })
   .post(
-    "/v1/password/change",
+    "/change",
     requireAuth,
     validateJson(z.object({ current_password: passwordField, new_password: passwordField })),
     async (c) => {
