@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import { raw } from "hono/html";
+import { createMiddleware } from "hono/factory";
+import { NONCE, secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../deps.ts";
 
 // Hosted pages for the links in mails. The token travels in the URL fragment, which browsers never
@@ -81,52 +83,58 @@ function Page(props: { title: string; nonce: string; script: string; children?: 
   );
 }
 
-function withPageHeaders(nonce: string) {
-  return {
-    "Content-Security-Policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-  };
-}
+// A nonce per response (hono's secure-headers) admits the page's own inline style and script and
+// nothing else; the page talks only to this origin and cannot be framed.
+const pageHeaders = createMiddleware<AppEnv>(async (c, next) => {
+  await secureHeaders({
+    referrerPolicy: "no-referrer",
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: [NONCE],
+      styleSrc: [NONCE],
+      connectSrc: ["'self'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+  })(c, next);
+  c.header("Cache-Control", "no-store");
+});
 
 // GET /confirm
-export const confirmPage = new Hono<AppEnv>().get("/", (c) => {
-    const nonce = crypto.randomUUID().replaceAll("-", "");
-    const title = `Confirm your email · ${c.var.deps.config.appName}`;
-    return c.html(
-      <Page title={title} nonce={nonce} script={CONFIRM_SCRIPT}>
-        <form id="form">
-          <p>To finish, type the password you chose when you signed up.</p>
-          <label for="password">Password</label>
-          <input id="password" name="password" type="password" autocomplete="current-password" maxlength={256} required />
-          <button id="submit" name="submit" type="submit">Confirm my email address</button>
-        </form>
-      </Page>,
-      200,
-      withPageHeaders(nonce),
-    );
+export const confirmPage = new Hono<AppEnv>().use(pageHeaders).get("/", (c) => {
+  const nonce = c.var.secureHeadersNonce!;
+  const title = `Confirm your email · ${c.var.deps.config.appName}`;
+  return c.html(
+    <Page title={title} nonce={nonce} script={CONFIRM_SCRIPT}>
+      <form id="form">
+        <p>To finish, type the password you chose when you signed up.</p>
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" maxlength={256} required />
+        <button id="submit" name="submit" type="submit">Confirm my email address</button>
+      </form>
+    </Page>,
+  );
 });
 
 // GET /reset
-export const resetPage = new Hono<AppEnv>().get("/", (c) => {
-    const nonce = crypto.randomUUID().replaceAll("-", "");
-    const title = `Choose a new password · ${c.var.deps.config.appName}`;
-    return c.html(
-      <Page title={title} nonce={nonce} script={RESET_SCRIPT}>
-        <form id="request">
-          <label for="email">Your email address</label>
-          <input id="email" name="email" type="email" autocomplete="email" maxlength={254} required />
-          <button type="submit">Send me a reset link</button>
-        </form>
-        <form id="form">
-          <label for="password">New password</label>
-          <input id="password" name="password" type="password" autocomplete="new-password" minlength={8} maxlength={256} required />
-          <label for="repeat">Repeat the new password</label>
-          <input id="repeat" name="repeat" type="password" autocomplete="new-password" minlength={8} maxlength={256} required />
-          <button id="submit" name="submit" type="submit">Set password</button>
-        </form>
-      </Page>,
-      200,
-      withPageHeaders(nonce),
-    );
-  });
+export const resetPage = new Hono<AppEnv>().use(pageHeaders).get("/", (c) => {
+  const nonce = c.var.secureHeadersNonce!;
+  const title = `Choose a new password · ${c.var.deps.config.appName}`;
+  return c.html(
+    <Page title={title} nonce={nonce} script={RESET_SCRIPT}>
+      <form id="request">
+        <label for="email">Your email address</label>
+        <input id="email" name="email" type="email" autocomplete="email" maxlength={254} required />
+        <button type="submit">Send me a reset link</button>
+      </form>
+      <form id="form">
+        <label for="password">New password</label>
+        <input id="password" name="password" type="password" autocomplete="new-password" minlength={8} maxlength={256} required />
+        <label for="repeat">Repeat the new password</label>
+        <input id="repeat" name="repeat" type="password" autocomplete="new-password" minlength={8} maxlength={256} required />
+        <button id="submit" name="submit" type="submit">Set password</button>
+      </form>
+    </Page>,
+  );
+});
