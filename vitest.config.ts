@@ -1,10 +1,30 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { unstable_readConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 
 // Two projects share one global setup (test/global-setup.ts), which starts the local libSQL server
 // and the Resend stand-in and provides their URLs (and the libSQL server's token):
 // - "node": tests of the local tools (libSQL server conformance) running in Node;
 // - "workers": everything else, inside workerd with wrangler.toml's compatibility date and flags.
+//
+// wrangler.toml is read here, not handed to the plugin as `wrangler.configPath`: that path also
+// binds .dev.vars (npm start's generated secrets) into every test Worker and logs "Using secrets
+// defined in .dev.vars" once per test file. The tests build all their settings themselves.
+const wrangler = unstable_readConfig({ config: "./wrangler.toml" });
+
+// Some packages (resend's standardwebhooks) publish source maps that name sources they do not
+// publish, and Vite warns about each. That one warning is dropped, and only for node_modules.
+const quietPackageSourcemaps = {
+  name: "quiet-package-sourcemaps",
+  configResolved(config: { logger: { warnOnce(msg: string, options?: object): void } }) {
+    const warnOnce = config.logger.warnOnce;
+    config.logger.warnOnce = (msg, options) => {
+      if (/^Sourcemap for ".*\/node_modules\/.*" points to missing source files$/.test(msg)) return;
+      warnOnce(msg, options);
+    };
+  },
+};
+
 export default defineConfig({
   test: {
     globalSetup: ["./test/global-setup.ts"],
@@ -18,9 +38,15 @@ export default defineConfig({
       {
         extends: true,
         plugins: [
+          quietPackageSourcemaps,
           cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
+            // Without this, workerd logs every network error our code catches (the tests of an
+            // unreachable database or Resend) as an "uncaught exception" block with a stack.
+            // Errors nobody catches still fail the run (vitest reports them as unhandled).
+            verbose: false,
             miniflare: {
+              compatibilityDate: wrangler.compatibility_date,
+              compatibilityFlags: wrangler.compatibility_flags,
               bindings: {
                 ENVIRONMENT: "test",
                 LIBSQL_BASE_URL: inject<string>("libsqlBaseUrl"),
