@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { rateLimits } from "../db/schema.ts";
-import { encodeHex, encodeUtf8 } from "../lib/crypto/encoding.ts";
+import { sha256Hex } from "../lib/crypto/encoding.ts";
 import { AppError } from "../lib/errors.ts";
 
 // Every limit is a counter row in the database, so it holds across isolates and locations (an
@@ -42,10 +42,6 @@ export function rateLimited(retryAfterMs: number, message?: string): AppError {
   return new AppError("rate_limited", message, {
     headers: { "Retry-After": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
   });
-}
-
-export async function sha256Hex(value: string): Promise<string> {
-  return encodeHex(new Uint8Array(await crypto.subtle.digest("SHA-256", encodeUtf8(value))));
 }
 
 // Keys hold a hash, not the address, since anyone can make us count any string.

@@ -2,7 +2,8 @@ import { and, eq, gte, lt, sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { rateLimits } from "../db/schema.ts";
-import { bumpCounter, countInWindow, rateLimited, readCounter, sha256Hex, type CounterRow } from "./counters.ts";
+import { sha256Hex } from "../lib/crypto/encoding.ts";
+import { bumpCounter, countInWindow, rateLimited, readCounter, type CounterRow } from "./counters.ts";
 import { ipCounterKey } from "./ip-budget.ts";
 
 // Two tiers guard every password check (login, change password, confirmation proofs):

@@ -15,7 +15,7 @@ import { isUniqueViolation } from "../db/errors.ts";
 import type { AppEnv } from "../deps.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
-import { encodeBase64Url, encodeUtf8, timingSafeEqual } from "../lib/crypto/encoding.ts";
+import { encodeBase64Url, sha256, timingSafeEqual } from "../lib/crypto/encoding.ts";
 import { hashToken, isWellFormedToken, randomId } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
@@ -33,10 +33,6 @@ const codeChallengeField = z
 const codeVerifierField = z
   .string()
   .regex(/^[A-Za-z0-9._~-]{43,128}$/, "must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~");
-
-async function challengeOf(verifier: string): Promise<string> {
-  return encodeBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", encodeUtf8(verifier))));
-}
 
 // POST /v1/register
 export const registerRoutes = new Hono<AppEnv>()
@@ -153,7 +149,7 @@ export const confirmRoutes = new Hono<AppEnv>()
         match = await passwords.matchAny(body.password, pending.map((r) => r.passwordHash));
       } else {
         await passwords.burn(body.code_verifier!);
-        const challenge = await challengeOf(body.code_verifier!);
+        const challenge = encodeBase64Url(await sha256(body.code_verifier!));
         match = pending.findIndex((r) => r.codeChallenge !== null && timingSafeEqual(r.codeChallenge, challenge));
       }
       const registration = pending[match];

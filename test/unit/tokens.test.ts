@@ -4,7 +4,7 @@ import {
   encodeBase64Url,
   timingSafeEqual,
 } from "../../src/lib/crypto/encoding.ts";
-import { deriveTokenKey, generateCode, generateToken, hashToken, isWellFormedToken, randomId } from "../../src/lib/crypto/tokens.ts";
+import { deriveTokenKey, generateCode, generateToken, hashToken, isWellFormedToken } from "../../src/lib/crypto/tokens.ts";
 
 describe("generateToken", () => {
   it("returns 43 base64url characters (32 random bytes)", () => {
@@ -14,10 +14,6 @@ describe("generateToken", () => {
     expect(isWellFormedToken(token)).toBe(true);
   });
 
-  it("does not repeat over a few hundred tokens", () => {
-    const tokens = new Set(Array.from({ length: 500 }, () => generateToken()));
-    expect(tokens.size).toBe(500);
-  });
 });
 
 describe("hashToken", () => {
@@ -71,14 +67,6 @@ describe("isWellFormedToken", () => {
   });
 });
 
-describe("randomId", () => {
-  it("returns distinct UUIDs", () => {
-    const id = randomId();
-    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(randomId()).not.toBe(id);
-  });
-});
-
 describe("encoding helpers", () => {
   it("round-trips base64url for every length up to 40 bytes", () => {
     for (let length = 0; length <= 40; length++) {
@@ -106,7 +94,4 @@ describe("encoding helpers", () => {
     expect(timingSafeEqual(new Uint8Array(0), new Uint8Array(1))).toBe(false);
   });
 
-  it("workerd provides crypto.subtle.timingSafeEqual, which timingSafeEqual uses", () => {
-    expect(typeof crypto.subtle.timingSafeEqual).toBe("function");
-  });
 });

@@ -1,4 +1,6 @@
-const BASE64URL_PATTERN = /^[A-Za-z0-9_-]*$/;
+import { base64url } from "jose";
+
+// Encodings and a constant-time compare, from what the bundle already carries (jose, workerd).
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -13,55 +15,42 @@ export function decodeUtf8(bytes: Uint8Array): string {
 }
 
 export function encodeBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return base64url.encode(bytes);
 }
 
 /**
- * Decodes unpadded base64url. Strict: only the base64url alphabet, no padding, and only the one
- * canonical spelling of each byte string (so two different strings never decode to the same bytes).
- * Throws on anything else.
+ * Decodes unpadded base64url, strictly: only the one canonical spelling of each byte string is
+ * accepted (jose's decoder is lenient), so two different strings never decode to the same bytes.
  */
 export function decodeBase64Url(text: string): Uint8Array {
-  if (!BASE64URL_PATTERN.test(text) || text.length % 4 === 1) {
-    throw new Error("invalid base64url");
-  }
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  if (encodeBase64Url(bytes) !== text) throw new Error("invalid base64url");
+  const bytes = base64url.decode(text);
+  if (base64url.encode(bytes) !== text) throw new Error("invalid base64url");
   return bytes;
 }
 
 export function encodeHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /**
- * Compares secrets without a content-dependent early exit. Strings are compared as their UTF-8
- * bytes. Lengths are not treated as secret (hashes and tokens have fixed, public lengths), but a
- * length mismatch still does one comparison's worth of work so it is not a shortcut either.
+ * Compares secrets in constant time with workerd's crypto.subtle.timingSafeEqual. Strings are
+ * compared as their UTF-8 bytes. Lengths are not secret (hashes and tokens have fixed, public
+ * lengths), but a mismatch still costs one comparison, so it is no shortcut either.
  */
 export function timingSafeEqual(a: Uint8Array | string, b: Uint8Array | string): boolean {
   const left = typeof a === "string" ? encodeUtf8(a) : a;
   const right = typeof b === "string" ? encodeUtf8(b) : b;
   if (left.byteLength !== right.byteLength) {
-    compareBytes(left, left);
+    crypto.subtle.timingSafeEqual(left, left);
     return false;
   }
-  return compareBytes(left, right);
+  return crypto.subtle.timingSafeEqual(left, right);
 }
 
-function compareBytes(a: Uint8Array, b: Uint8Array): boolean {
-  // workerd exposes a constant-time compare on crypto.subtle (non-standard); use it when present.
-  const subtle = crypto.subtle as { timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean };
-  if (typeof subtle.timingSafeEqual === "function") {
-    return subtle.timingSafeEqual.call(crypto.subtle, a, b);
-  }
-  let difference = 0;
-  for (let i = 0; i < a.byteLength; i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return difference === 0;
+export async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", encodeUtf8(text)));
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  return encodeHex(await sha256(text));
 }
