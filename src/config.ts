@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { hostedPageLinks } from "./lib/links.ts";
 import { isLoopbackHost } from "./lib/loopback.ts";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -74,42 +75,7 @@ const EnvSchema = z.object({
 /** Every setting's name, e.g. for the start script to take overrides from its environment. */
 export const SETTING_NAMES = Object.keys(EnvSchema.shape);
 
-export type Config = {
-  environment: "production" | "development" | "test";
-  appName: string;
-  publicUrl: string;
-  jwtAudience: string;
-  dbUrl: string;
-  dbAuthToken: string | undefined;
-  jwtSigningKeys: string;
-  passwordPepper: string;
-  passwordPepperId: string;
-  passwordMinLength: number;
-  accessTokenTtl: number;
-  refreshTokenTtl: number;
-  sessionMaxAge: number;
-  confirmTokenTtl: number;
-  resetTokenTtl: number;
-  confirmUrl: string;
-  resetUrl: string;
-  loginUrl: string;
-  /** The hosted page that asks for an address and sends a reset link (linked from mails). */
-  forgotPasswordUrl: string;
-  mailFrom: string;
-  resendApiKey: string | undefined;
-  resendBaseUrl: string | undefined;
-  resendWebhookSecret: string | undefined;
-  mailPerAddressPerHour: number;
-  loginLockoutThreshold: number;
-  loginLockoutBaseSeconds: number;
-  loginLockoutMaxSeconds: number;
-  loginFailuresPerDay: number;
-  pwnedPasswordsCheck: boolean;
-  pwnedPasswordsUrl: string;
-  pwnedPasswordsTimeoutMs: number;
-  allowedOrigins: string[];
-  benchRoutes: boolean;
-};
+export type Config = ReturnType<typeof toConfig>;
 
 export class ConfigError extends Error {
   readonly setting: string;
@@ -142,6 +108,13 @@ export function parseConfig(env: Record<string, unknown>): Config {
   if (e.BENCH_ROUTES === "true" && e.ENVIRONMENT !== "development") {
     throw new ConfigError("BENCH_ROUTES", "is only allowed with ENVIRONMENT=development");
   }
+  return toConfig(e);
+}
+
+// The settings as the code uses them; Config's type is this function's result, so each setting is
+// named in the schema above and mapped here, and nowhere else.
+function toConfig(e: z.output<typeof EnvSchema>) {
+  const pages = hostedPageLinks(e.PUBLIC_URL);
   return {
     environment: e.ENVIRONMENT,
     appName: e.APP_NAME,
@@ -158,10 +131,11 @@ export function parseConfig(env: Record<string, unknown>): Config {
     sessionMaxAge: e.SESSION_MAX_AGE,
     confirmTokenTtl: e.CONFIRM_TOKEN_TTL,
     resetTokenTtl: e.RESET_TOKEN_TTL,
-    confirmUrl: e.CONFIRM_URL ?? `${e.PUBLIC_URL}/confirm#token={token}`,
-    resetUrl: e.RESET_URL ?? `${e.PUBLIC_URL}/reset#token={token}`,
+    confirmUrl: e.CONFIRM_URL ?? pages.confirm,
+    resetUrl: e.RESET_URL ?? pages.reset,
     loginUrl: e.LOGIN_URL ?? e.PUBLIC_URL,
-    forgotPasswordUrl: `${e.PUBLIC_URL}/reset`,
+    /** The hosted page that asks for an address and sends a reset link (linked from mails). */
+    forgotPasswordUrl: pages.forgotPassword,
     mailFrom: e.MAIL_FROM,
     resendApiKey: e.RESEND_API_KEY,
     resendBaseUrl: e.RESEND_BASE_URL,

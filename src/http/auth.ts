@@ -4,10 +4,7 @@ import type { AppEnv } from "../deps.ts";
 
 /** 401 for a missing, invalid or no longer usable access token. */
 export const invalidAccessToken = () =>
-  new AppError("invalid_token", "A valid access token is required.", {
-    status: 401,
-    headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' },
-  });
+  new AppError("invalid_access_token", undefined, { headers: { "WWW-Authenticate": 'Bearer error="invalid_token"' } });
 
 // Access tokens are verified from the signature and claims alone: no database read.
 export const requireAuth: MiddlewareHandler<AppEnv> = async (c, next) => {

@@ -1,6 +1,9 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-// The one catalogue of error codes clients can see, with their HTTP status and default message.
+// The one catalogue of errors clients can see: each entry has one HTTP status and a default message.
+// Where one public code means the same thing at two statuses (invalid_token: a mailed link is a bad
+// request, an access or refresh token is unauthenticated), each use is its own entry naming the
+// public code, so no handler ever overrides a status.
 export const ERRORS = {
   validation_failed: [400, "The request body is not valid."],
   malformed_json: [400, "The request body is not valid JSON."],
@@ -8,7 +11,8 @@ export const ERRORS = {
   weak_password: [400, "Choose a different password."],
   proof_required: [400, "Type the password you registered with (or send the code verifier) to confirm."],
   invalid_credentials: [401, "The email or password is incorrect."],
-  unauthorized: [401, "A valid access token is required."],
+  invalid_access_token: [401, "A valid access token is required.", "invalid_token"],
+  invalid_refresh_token: [401, "The refresh token is invalid or has expired.", "invalid_token"],
   invalid_signature: [401, "The signature is not valid."],
   email_not_confirmed: [403, "Confirm your email address before logging in."],
   account_disabled: [403, "This account is disabled."],
@@ -21,9 +25,11 @@ export const ERRORS = {
   internal_error: [500, "Something went wrong on our side."],
   bad_environment: [500, "The service is misconfigured."],
   db_unavailable: [503, "The database is unavailable."],
-} as const satisfies Record<string, readonly [ContentfulStatusCode, string]>;
+} as const satisfies Record<string, readonly [ContentfulStatusCode, string] | readonly [ContentfulStatusCode, string, string]>;
 
-export type ErrorCode = keyof typeof ERRORS;
+export type ErrorName = keyof typeof ERRORS;
+/** The codes clients see. */
+export type ErrorCode = { [K in ErrorName]: (typeof ERRORS)[K] extends readonly [number, string, infer C extends string] ? C : K }[ErrorName];
 
 export interface ErrorDetail {
   path: string;
@@ -32,15 +38,18 @@ export interface ErrorDetail {
 
 export class AppError extends Error {
   readonly status: ContentfulStatusCode;
+  readonly code: ErrorCode;
 
   constructor(
-    readonly code: ErrorCode,
+    name: ErrorName,
     message?: string,
-    readonly options: { details?: ErrorDetail[]; headers?: Record<string, string>; status?: ContentfulStatusCode } = {},
+    readonly options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {},
   ) {
-    super(message ?? ERRORS[code][1]);
+    const entry: readonly [ContentfulStatusCode, string, string?] = ERRORS[name];
+    super(message ?? entry[1]);
     this.name = "AppError";
-    this.status = options.status ?? ERRORS[code][0];
+    this.status = entry[0];
+    this.code = (entry[2] ?? name) as ErrorCode;
   }
 }
 

@@ -6,7 +6,7 @@ import { consumeUserToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
-import { refuseBreachedPassword } from "../auth/breached-password.ts";
+import { checkNewPassword } from "../auth/new-password.ts";
 import { liveSession, openSession, revokeUserSessions } from "../auth/sessions.ts";
 import { prepareResetLink } from "../auth/link-mails.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
@@ -81,7 +81,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     const { db, clock, passwords } = deps;
     const { token, password } = c.req.valid("json");
     // Checks that need no account run before the token is touched, so a weak choice costs nothing.
-    checkPasswordPolicy(password, passwordPolicy(deps.config));
+    await checkNewPassword(deps, password, { requestId: c.var.requestId });
     const now = clock.now();
     // Consumed before the password changes: of two concurrent requests with one token, one wins.
     const consumed = await consumeUserToken(deps, token, "reset_password", now);
@@ -89,8 +89,6 @@ export const passwordRoutes = new Hono<AppEnv>()
     const user = consumed.user;
     try {
       checkPasswordPolicy(password, passwordPolicy(deps.config, user.email));
-      // After the first round trip, which carries the per-IP budget: a refused client costs no call out.
-      await refuseBreachedPassword(deps, password, c.var.requestId);
     } catch (err) {
       // Refused for this account (e.g. it contains the address): give the link back.
       await db
@@ -117,9 +115,9 @@ export const passwordRoutes = new Hono<AppEnv>()
       const { db, clock, passwords } = deps;
       const auth = c.var.auth;
       const body = c.req.valid("json");
-      // The address in the token is the account's (addresses never change), so the whole policy
-      // applies before any database work.
-      checkPasswordPolicy(body.new_password, passwordPolicy(deps.config, auth.email));
+      // The address in the token is the account's (addresses never change), so every check of the
+      // new password runs before any database work.
+      await checkNewPassword(deps, body.new_password, { email: auth.email, requestId: c.var.requestId });
       const now = clock.now();
       // The current password is guessed against the same guard as login: a stolen access token
       // must not become a way around it.
@@ -138,11 +136,6 @@ export const passwordRoutes = new Hono<AppEnv>()
         await db.batch([...guard.failed(now), recordAudit(db, "login_failed", user.id, c.var.client, now)]);
         throw new AppError("invalid_credentials", "The current password is incorrect.");
       }
-      // Only now, past the per-IP budget and the guard, is the new password sent out to be checked.
-      await refuseBreachedPassword(deps, body.new_password, c.var.requestId).catch(async (err: unknown) => {
-        await db.batch([guard.succeeded()]);
-        throw err;
-      });
       const change = await changePasswordWrites(c, user, await passwords.hash(body.new_password), now);
       // Every session ends (the batch revokes them first), then the caller gets a fresh one.
       const session = await openSession(deps, user, c.var.client, now);

@@ -17,7 +17,7 @@ import { hashToken, isWellFormedToken } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { deliverAfterResponse } from "../http/deliver-after-response.ts";
 
-const invalidRefresh = () => new AppError("invalid_token", "The refresh token is invalid or has expired.", { status: 401 });
+const invalidRefresh = () => new AppError("invalid_refresh_token");
 const unlockCodeField = z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the email");
 
 // POST /v1/login

@@ -6,8 +6,7 @@ import { recordAudit } from "../auth/audit.ts";
 import { countWrongAttempt, readLiveToken, spendToken } from "../auth/email-tokens.ts";
 import { prepareConfirmation } from "../auth/link-mails.ts";
 import { emailField, nameField, passwordField, recipientOf, toUserJson, type UserRow } from "../auth/identity.ts";
-import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
-import { refuseBreachedPassword } from "../auth/breached-password.ts";
+import { checkNewPassword } from "../auth/new-password.ts";
 import { openSession } from "../auth/sessions.ts";
 import { emailTokens, registrations, users } from "../db/schema.ts";
 import { lookupAccount } from "../auth/lookup.ts";
@@ -51,11 +50,9 @@ export const registerRoutes = new Hono<AppEnv>()
       const deps = c.var.deps;
       const { db, config, clock, passwords } = deps;
       const body = c.req.valid("json");
-      checkPasswordPolicy(body.password, passwordPolicy(config, body.email));
+      await checkNewPassword(deps, body.password, { email: body.email, requestId: c.var.requestId });
       const now = clock.now();
       const account = await lookupAccount(deps, body.email, ["confirm", "already_registered"], now);
-      // After the first round trip, which carries the per-IP budget: a refused client costs no call out.
-      await refuseBreachedPassword(deps, body.password, c.var.requestId);
       const existing = account.user;
 
       // Every branch hashes once and writes one batch, so neither the answer nor its timing says
