@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTestService, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom } from "../support/mail.ts";
-import { createConfirmedUser, login } from "../support/flows.ts";
+import { createTestService, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom } from "../../support/mail.ts";
+import { createConfirmedUser, login } from "../../support/flows.ts";
 
 let t: TestService;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index.ts";
-import { createTestService, PUBLIC_URL, testSigningKeys } from "../support/service.ts";
+import worker from "../../../src/index.ts";
+import { createTestService, PUBLIC_URL, testSigningKeys } from "../../support/service.ts";
 
 async function workerEnv(overrides: Record<string, string | undefined> = {}) {
   const base: Record<string, string | undefined> = {

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { auditEvents } from "../../src/db/schema.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
-import { createConfirmedUser, PASSWORD, type SessionBody } from "../support/flows.ts";
+import { auditEvents } from "../../../src/db/schema.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { createConfirmedUser, PASSWORD, type SessionBody } from "../../support/flows.ts";
 
 interface EventJson {
   type: string;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTestService, RESEND_KEY, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
+import { createTestService, RESEND_KEY, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
 
 let t: TestService;
 beforeAll(async () => {

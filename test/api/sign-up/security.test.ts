@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { SignJWT, generateKeyPair } from "jose";
-import { emailTokens, outbox, refreshTokens, registrations, users } from "../../src/db/schema.ts";
-import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
-import { createTestService, PUBLIC_URL, TestClock, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
-import { createConfirmedUser, errorCode, login, PASSWORD } from "../support/flows.ts";
+import { emailTokens, outbox, refreshTokens, registrations, users } from "../../../src/db/schema.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../../src/limits/mail-budget.ts";
+import { createTestService, PUBLIC_URL, TestClock, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { createConfirmedUser, errorCode, login, PASSWORD } from "../../support/flows.ts";
 
 let t: TestService;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { createResendMailer, parseRetryAfter } from "../../src/mail/resend-mailer.ts";
-import type { OutgoingMail } from "../../src/mail/types.ts";
+import { createResendMailer, parseRetryAfter } from "../../../src/mail/resend-mailer.ts";
+import type { OutgoingMail } from "../../../src/mail/types.ts";
 
 // The stand-in is shared by every test file running in parallel: each test mails its own random
 // address and scopes failure modes to it, so no test sees another's mail or failures.

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../../src/limits/mail-budget.ts";
 import { eq } from "drizzle-orm";
-import { outbox } from "../../src/db/schema.ts";
-import { backoffMs, deliverDueMail } from "../../src/mail/outbox.ts";
-import { idempotencyCounts, mailsTo, setMailFailure, uniqueEmail } from "../support/mail.ts";
-import { onlyOutboxRow, outboxTo, providerDown } from "../support/outbox.ts";
-import { createTestService, TestClock, type TestServiceOptions } from "../support/service.ts";
+import { outbox } from "../../../src/db/schema.ts";
+import { backoffMs, deliverDueMail } from "../../../src/mail/outbox.ts";
+import { idempotencyCounts, mailsTo, setMailFailure, uniqueEmail } from "../../support/mail.ts";
+import { onlyOutboxRow, outboxTo, providerDown } from "../../support/outbox.ts";
+import { createTestService, TestClock, type TestServiceOptions } from "../../support/service.ts";
 
 const PASSWORD = "correct horse battery";
 const failing: string[] = [];

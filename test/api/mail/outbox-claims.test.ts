@@ -1,11 +1,11 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import worker from "../../src/index.ts";
-import { DELIVERY_LEASE_MS, deliverDueMail } from "../../src/mail/outbox.ts";
-import type { Mailer } from "../../src/mail/types.ts";
-import { idempotencyCounts, mailsTo, setMailFailure, uniqueEmail } from "../support/mail.ts";
-import { onlyOutboxRow, standInMailer } from "../support/outbox.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
+import worker from "../../../src/index.ts";
+import { DELIVERY_LEASE_MS, deliverDueMail } from "../../../src/mail/outbox.ts";
+import type { Mailer } from "../../../src/mail/types.ts";
+import { idempotencyCounts, mailsTo, setMailFailure, uniqueEmail } from "../../support/mail.ts";
+import { onlyOutboxRow, standInMailer } from "../../support/outbox.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
 
 const PASSWORD = "correct horse battery";
 const failing: string[] = [];

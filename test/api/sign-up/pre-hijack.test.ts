@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { emailTokens, registrations, users } from "../../src/db/schema.ts";
-import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
-import { encodeBase64Url } from "../../src/lib/crypto/encoding.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
-import { errorCode } from "../support/flows.ts";
+import { emailTokens, registrations, users } from "../../../src/db/schema.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../../src/limits/mail-budget.ts";
+import { encodeBase64Url } from "../../../src/lib/crypto/encoding.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { errorCode } from "../../support/flows.ts";
 
 // An attacker registers the victim's address first, with a password of their own, and waits for the
 // owner to confirm. Confirming needs the mailed token *and* proof of which registration the

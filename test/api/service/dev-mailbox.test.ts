@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LOCALES } from "../../src/lib/locale.ts";
-import { deliverDueMail } from "../../src/mail/outbox.ts";
-import { comparableBody } from "../support/flows.ts";
-import { setMailFailure, uniqueEmail } from "../support/mail.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
+import { LOCALES } from "../../../src/lib/locale.ts";
+import { deliverDueMail } from "../../../src/mail/outbox.ts";
+import { comparableBody } from "../../support/flows.ts";
+import { setMailFailure, uniqueEmail } from "../../support/mail.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
 
 // Development runs only on this machine: src/config.ts refuses it with any other PUBLIC_URL.
 const LOCAL = { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787" };

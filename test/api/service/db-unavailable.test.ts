@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { generateToken } from "../../src/lib/crypto/tokens.ts";
-import { createTestService } from "../support/service.ts";
-import { errorCode } from "../support/flows.ts";
+import { generateToken } from "../../../src/lib/crypto/tokens.ts";
+import { createTestService } from "../../support/service.ts";
+import { errorCode } from "../../support/flows.ts";
 
 describe("a database that cannot be reached", () => {
   it("answers every kind of endpoint with 503 db_unavailable, not a 500", async () => {

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { createTestService, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
-import { createConfirmedUser, type SessionBody } from "../support/flows.ts";
+import { createTestService, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { createConfirmedUser, type SessionBody } from "../../support/flows.ts";
 
 let t: TestService;
 beforeAll(async () => {

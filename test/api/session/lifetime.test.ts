@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom } from "../support/mail.ts";
-import { createConfirmedUser, errorCode, login, type SessionBody } from "../support/flows.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../../src/limits/mail-budget.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom } from "../../support/mail.ts";
+import { createConfirmedUser, errorCode, login, type SessionBody } from "../../support/flows.ts";
 
 const DAY = 24 * 3600_000;
 const clock = new TestClock();

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
-import { mailsTo, uniqueEmail, type ReceivedMail } from "../support/mail.ts";
-import { comparableBody, createConfirmedUser, PASSWORD } from "../support/flows.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../../src/limits/mail-budget.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { mailsTo, uniqueEmail, type ReceivedMail } from "../../support/mail.ts";
+import { comparableBody, createConfirmedUser, PASSWORD } from "../../support/flows.ts";
 
 const HOUR = 3600_000;
 const clock = new TestClock();

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
-import { createConfirmedUser, errorCode, login, PASSWORD } from "../support/flows.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../../src/limits/mail-budget.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { createConfirmedUser, errorCode, login, PASSWORD } from "../../support/flows.ts";
 
 let t: TestService;
 const clock = new TestClock();

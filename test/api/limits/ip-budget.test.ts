@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { IP_BUDGET_PERIOD_SECONDS } from "../../src/http/ip-budget.ts";
-import { createTestService, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
-import { createConfirmedUser, errorCode, PASSWORD } from "../support/flows.ts";
+import { IP_BUDGET_PERIOD_SECONDS } from "../../../src/http/ip-budget.ts";
+import { createTestService, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { createConfirmedUser, errorCode, PASSWORD } from "../../support/flows.ts";
 
 // The per-IP budget is the Workers Rate Limiting binding. Its windows follow the real clock, so the
 // tests here run on the strict test bindings (5 POSTs a minute per client, 12 per IPv6 /48; see

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { and, asc, eq, sql } from "drizzle-orm";
-import { auditEvents } from "../../src/db/schema.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
-import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
-import { mailsTo, tokenFrom, uniqueEmail, type ReceivedMail } from "../support/mail.ts";
-import { comparableBody, createConfirmedUser, errorCode, PASSWORD } from "../support/flows.ts";
+import { auditEvents } from "../../../src/db/schema.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../../src/limits/mail-budget.ts";
+import { mailsTo, tokenFrom, uniqueEmail, type ReceivedMail } from "../../support/mail.ts";
+import { comparableBody, createConfirmedUser, errorCode, PASSWORD } from "../../support/flows.ts";
 
 const WRONG = "not the password at all";
 const clock = new TestClock();

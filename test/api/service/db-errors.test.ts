@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { sql, type SQL } from "drizzle-orm";
-import { isUniqueViolation } from "../../src/db/errors.ts";
-import { createTestService, type TestService } from "../support/service.ts";
+import { isUniqueViolation } from "../../../src/db/errors.ts";
+import { createTestService, type TestService } from "../../support/service.ts";
 
 let t: TestService;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { count } from "drizzle-orm";
-import { emailTokens, outbox, refreshTokens, sessions, users } from "../../src/db/schema.ts";
-import { createTestService, type TestService } from "../support/service.ts";
-import { createConfirmedUser, PASSWORD, type SessionBody } from "../support/flows.ts";
-import { mailsTo, tokenFrom } from "../support/mail.ts";
+import { emailTokens, outbox, refreshTokens, sessions, users } from "../../../src/db/schema.ts";
+import { createTestService, type TestService } from "../../support/service.ts";
+import { createConfirmedUser, PASSWORD, type SessionBody } from "../../support/flows.ts";
+import { mailsTo, tokenFrom } from "../../support/mail.ts";
 
 let t: TestService;
 let session: SessionBody;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createDb } from "../../src/db/client.ts";
-import { createTestService, TestClock } from "../support/service.ts";
+import { createDb } from "../../../src/db/client.ts";
+import { createTestService, TestClock } from "../../support/service.ts";
 
 // A port nothing listens on: the database is down.
 const unreachable = () => createDb("http://127.0.0.1:9/");

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
-import { createTestService, type TestService } from "../support/service.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { createTestService, type TestService } from "../../support/service.ts";
 
 let t: TestService;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
-import { users } from "../../src/db/schema.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
-import { mailsTo, tokenFrom, uniqueEmail } from "../support/mail.ts";
-import { createConfirmedUser, errorCode, PASSWORD } from "../support/flows.ts";
+import { users } from "../../../src/db/schema.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { createConfirmedUser, errorCode, PASSWORD } from "../../support/flows.ts";
 
 let t: TestService;
 const clock = new TestClock();

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config.ts";
-import { MAX_WEBHOOK_BYTES } from "../../src/routes/webhooks.ts";
-import { MAIL_MIN_INTERVAL_MS } from "../../src/limits/mail-budget.ts";
-import { mailsTo, uniqueEmail } from "../support/mail.ts";
-import { onlyOutboxRow, outboxTo, suppressionOf, webhookEventRows } from "../support/outbox.ts";
-import { createTestService, TestClock, type TestService } from "../support/service.ts";
-import { emailEvent, newWebhookSecret, postWebhook } from "../support/webhooks.ts";
+import { parseConfig } from "../../../src/config.ts";
+import { MAX_WEBHOOK_BYTES } from "../../../src/routes/webhooks.ts";
+import { MAIL_MIN_INTERVAL_MS } from "../../../src/limits/mail-budget.ts";
+import { mailsTo, uniqueEmail } from "../../support/mail.ts";
+import { onlyOutboxRow, outboxTo, suppressionOf, webhookEventRows } from "../../support/outbox.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { emailEvent, newWebhookSecret, postWebhook } from "../../support/webhooks.ts";
 
 const secret = newWebhookSecret();
 

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { count, eq } from "drizzle-orm";
-import { users } from "../../src/db/schema.ts";
-import { PASSWORD } from "../support/flows.ts";
-import { mailsTo, uniqueEmail } from "../support/mail.ts";
-import { createTestService, type TestService } from "../support/service.ts";
+import { users } from "../../../src/db/schema.ts";
+import { PASSWORD } from "../../support/flows.ts";
+import { mailsTo, uniqueEmail } from "../../support/mail.ts";
+import { createTestService, type TestService } from "../../support/service.ts";
 
 let t: TestService;
 beforeAll(async () => {

@@ -1,10 +1,10 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index.ts";
+import worker from "../../../src/index.ts";
 import { eq } from "drizzle-orm";
-import { auditEvents, emailTokens, outbox, rateLimits, refreshTokens, sessions, webhookEvents } from "../../src/db/schema.ts";
-import { createTestService } from "../support/service.ts";
-import { createConfirmedUser } from "../support/flows.ts";
+import { auditEvents, emailTokens, outbox, rateLimits, refreshTokens, sessions, webhookEvents } from "../../../src/db/schema.ts";
+import { createTestService } from "../../support/service.ts";
+import { createConfirmedUser } from "../../support/flows.ts";
 
 describe("counters", () => {
   it("drops window counters whose window ended, keeps live ones, and forgets login failures a day after the last", async () => {

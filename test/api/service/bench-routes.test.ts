@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index.ts";
-import { createTestService, PUBLIC_URL, testSigningKeys } from "../support/service.ts";
+import worker from "../../../src/index.ts";
+import { createTestService, PUBLIC_URL, testSigningKeys } from "../../support/service.ts";
 
 // The routes `npm run bench` measures against (bare route, one password derivation) exist only when
 // asked for, and only in development.
