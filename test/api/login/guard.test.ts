@@ -15,6 +15,12 @@ beforeAll(async () => {
 });
 
 const attempt = (email: string, password: string) => t.post("/v1/login", { email, password });
+// The lock-out schedule of the settings under test (defaults: 5 failures, 30 s doubling to 15 min).
+const lock = () => ({
+  threshold: t.deps.config.loginLockoutThreshold,
+  baseMs: t.deps.config.loginLockoutBaseSeconds * 1000,
+  maxMs: t.deps.config.loginLockoutMaxSeconds * 1000,
+});
 
 async function fail(email: string, times: number) {
   const statuses: number[] = [];
@@ -25,14 +31,15 @@ async function fail(email: string, times: number) {
 describe("login lock-out per account", () => {
   it("after 10 wrong passwords answers 429 with Retry-After, even to the right password, until the window passes", async () => {
     const { email } = await createConfirmedUser(t, "locked");
-    expect(await fail(email, 10)).toEqual([401, 401, 401, 401, 401, 429, 429, 429, 429, 429]);
+    const { threshold, baseMs } = lock();
+    expect(await fail(email, 10)).toEqual([...Array(threshold).fill(401), ...Array(10 - threshold).fill(429)]);
 
     const right = await attempt(email, PASSWORD);
     expect(right.status).toBe(429);
-    expect(right.headers.get("retry-after")).toBe("30");
+    expect(right.headers.get("retry-after")).toBe(String(baseMs / 1000));
     expect(await errorCode(right)).toBe("rate_limited");
 
-    clock.advance(29_000);
+    clock.advance(baseMs - 1_000);
     const almost = await attempt(email, PASSWORD);
     expect(almost.status).toBe(429);
     expect(almost.headers.get("retry-after")).toBe("1");
@@ -47,7 +54,7 @@ describe("login lock-out per account", () => {
     await fail(victim.email, 6);
     expect((await attempt(victim.email, PASSWORD)).status).toBe(429);
     expect((await attempt(bystander.email, PASSWORD)).status).toBe(200);
-    clock.advance(30_000);
+    clock.advance(lock().baseMs);
   });
 
   it("grows the window with each further failure (30 s, 1, 2, 4, 8 min) and caps it at 15 min", async () => {
@@ -62,9 +69,11 @@ describe("login lock-out per account", () => {
       clock.advance(seconds * 1000);
       expect((await attempt(email, WRONG)).status).toBe(401);
     }
-    expect(windows).toEqual([30, 60, 120, 240, 480, 900, 900, 900]);
+    const { baseMs, maxMs } = lock();
+    expect(windows).toEqual(windows.map((_, i) => Math.min(baseMs * 2 ** i, maxMs) / 1000));
+    expect(windows.at(-1)).toBe(maxMs / 1000);
     // Never permanent: once the longest window has passed the owner gets in.
-    clock.advance(900_000);
+    clock.advance(lock().maxMs);
     expect((await attempt(email, PASSWORD)).status).toBe(200);
   });
 
@@ -90,7 +99,7 @@ describe("login lock-out per account", () => {
     const knownAnswers = await answers(known);
     expect(await answers(unknown)).toEqual(knownAnswers);
     expect(knownAnswers.map((a) => (a as unknown[])[0])).toEqual([401, 401, 401, 401, 401, 429, 429]);
-    clock.advance(30_000);
+    clock.advance(lock().baseMs);
   });
 
   it("lets no more than 5 of 20 parallel guesses through", async () => {
@@ -98,7 +107,7 @@ describe("login lock-out per account", () => {
     const statuses = await Promise.all(Array.from({ length: 20 }, () => attempt(email, WRONG).then((r) => r.status)));
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(15);
-    clock.advance(30_000);
+    clock.advance(lock().baseMs);
   });
 
   it("does not count the right password of a pending registration as a failure", async () => {
@@ -118,7 +127,7 @@ describe("login lock-out per account", () => {
     expect((await s.dbRoundTrips()) - before).toBe(1);
     expect(verify).not.toHaveBeenCalled();
     expect(burn).not.toHaveBeenCalled();
-    clock.advance(30_000);
+    clock.advance(lock().baseMs);
   });
 
   it("records the lock-out in the account's audit trail", async () => {
@@ -137,7 +146,7 @@ describe("login lock-out per account", () => {
       "login_failed",
       "rate_limited",
     ]);
-    clock.advance(30_000);
+    clock.advance(lock().baseMs);
   });
 });
 

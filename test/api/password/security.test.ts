@@ -42,7 +42,7 @@ describe("reset tokens are single-use, short-lived and purpose-bound", () => {
   it("refuses a token past RESET_TOKEN_TTL", async () => {
     const { email } = await createConfirmedUser(t, "late");
     const token = await resetToken(email);
-    clock.advance(1800_000 + 1);
+    clock.advance(t.deps.config.resetTokenTtl * 1000 + 1);
     const res = await t.post("/v1/password/reset", { token, password: "too late password" });
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe("invalid_token");

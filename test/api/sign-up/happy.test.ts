@@ -45,7 +45,11 @@ describe("register → confirm → login → me → refresh → logout", () => {
     expect(confirmed.headers.get("cache-control")).toBe("no-store");
     const confirmedBody = (await confirmed.json()) as { user: Record<string, unknown>; session: Record<string, unknown> };
     expect(confirmedBody.user).toMatchObject({ email, name: "Ana", roles: ["user"], email_confirmed: true });
-    expect(confirmedBody.session).toMatchObject({ token_type: "Bearer", expires_in: 900, refresh_expires_in: 2592000 });
+    expect(confirmedBody.session).toMatchObject({
+      token_type: "Bearer",
+      expires_in: t.deps.config.accessTokenTtl,
+      refresh_expires_in: t.deps.config.refreshTokenTtl,
+    });
 
     const login = await t.post("/v1/login", { email, password: "correct horse battery" });
     expect(login.status).toBe(200);
