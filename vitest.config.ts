@@ -65,7 +65,7 @@ export default defineConfig({
             },
           })),
         ],
-        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/node/**"] },
+        test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/node/**", "test/browser/**"] },
       },
     ],
   },

@@ -38,13 +38,15 @@ export function encodeHex(bytes: Uint8Array): string {
  * lengths), but a mismatch still costs one comparison, so it is no shortcut either.
  */
 export function timingSafeEqual(a: Uint8Array | string, b: Uint8Array | string): boolean {
+  // workerd's extension of SubtleCrypto (typed by workers-types, not by the DOM types the tools use).
+  const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean };
   const left = typeof a === "string" ? encodeUtf8(a) : a;
   const right = typeof b === "string" ? encodeUtf8(b) : b;
   if (left.byteLength !== right.byteLength) {
-    crypto.subtle.timingSafeEqual(left, left);
+    subtle.timingSafeEqual(left, left);
     return false;
   }
-  return crypto.subtle.timingSafeEqual(left, right);
+  return subtle.timingSafeEqual(left, right);
 }
 
 export async function sha256(text: string): Promise<Uint8Array> {
