@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { desc } from "drizzle-orm";
-import { renderEmail, type TemplateData, type TemplateName } from "../../emails/index.ts";
+import { renderEmail, type TemplateData, type TemplateName } from "../mail/templates.ts";
 import type { Config } from "../config.ts";
 import { outbox } from "../db/schema.ts";
 import type { AppEnv, Deps } from "../deps.ts";
