@@ -28,7 +28,7 @@ const quietPackageSourcemaps = {
 export default defineConfig({
   test: {
     globalSetup: ["./test/global-setup.ts"],
-    // The Worker logs one JSON line per request; show logs only for tests that fail.
+    // Show what the Worker logs (failures, security events) only for tests that fail.
     silent: "passed-only",
     projects: [
       {

@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { SETTING_NAMES } from "../src/config.ts";
 import { benchIp, call, inParallel, login, PASSWORD, registerConfirmed, type Session } from "./api.ts";
 import { buildBundle, profileStartup } from "./bundle.ts";
+import { measureColdStarts, median } from "./cold-start.ts";
 import { runGroup, type LoadCase, type LoadResult } from "./load.ts";
 import { formatResults, judge, type Machine, type Results } from "./report.ts";
 import { startDbGate } from "./db-gate.ts";
@@ -19,8 +20,8 @@ const HERE = fileURLToPath(new URL(".", import.meta.url));
 const { values: args } = parseArgs({ options: { smoke: { type: "boolean", default: false }, keep: { type: "boolean", default: false } } });
 const smoke = args.smoke || process.env.BENCH_SMOKE === "1";
 const plan = smoke
-  ? { seconds: 1, rounds: 1, warmupSeconds: 0.5, trials: 1, forgotUsers: 4 }
-  : { seconds: 5, rounds: 5, warmupSeconds: 1, trials: 2, forgotUsers: 10 };
+  ? { seconds: 1, rounds: 1, warmupSeconds: 0.5, trials: 1, forgotUsers: 4, coldTrials: 1 }
+  : { seconds: 5, rounds: 5, warmupSeconds: 1, trials: 2, forgotUsers: 10, coldTrials: 3 };
 
 // Limits that a loop of logins, registrations and forgot calls from one machine would trip (the load
 // also sends a different CF-Connecting-IP per request), and no lookups on the internet. Only settings
@@ -62,22 +63,6 @@ function jsonPost(path: string, body: unknown) {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-async function timeMedian(times: number, task: () => Promise<unknown>): Promise<number> {
-  const took: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const started = performance.now();
-    await task();
-    took.push(performance.now() - started);
-  }
-  return median(took);
-}
-
 /** Groups of cases; the cases of a group are compared, so they run in alternating rounds. */
 async function loadGroups(base: string, run: string): Promise<LoadCase[][]> {
   const loginEmail = `login-${run}@bench.example`;
@@ -109,6 +94,7 @@ async function loadGroups(base: string, run: string): Promise<LoadCase[][]> {
   });
   return [
     [
+      { name: "plain Hono route, no middleware (GET /bench/plain)", connections: 8, request: { path: "/bench/plain" } },
       { name: "bare route (GET /bench/bare)", connections: 8, request: { path: "/bench/bare" } },
       { name: "GET /v1/me", connections: 8, request: { path: "/v1/me", headers: { authorization: `Bearer ${me.access_token}` } } },
     ],
@@ -186,8 +172,8 @@ async function main(): Promise<number> {
     running.push(libsql.stop);
     const raised = Object.fromEntries(Object.entries(BENCH_SETTINGS).filter(([name]) => SETTING_NAMES.includes(name)));
     const settings = { ...(await generateSecrets()), ...raised };
-    const worker = (name: string, dbUrl: string) =>
-      startWorker({ dir, name, bundle: bundle.path, dbUrl, dbAuthToken: libsql.authToken, settings });
+    const worker = (name: string, dbUrl: string, extra: { cold?: boolean; settings?: Record<string, string> } = {}) =>
+      startWorker({ dir, name, bundle: bundle.path, dbUrl, dbAuthToken: libsql.authToken, settings: { ...settings, ...extra.settings }, cold: extra.cold });
 
     // Round trips are counted through the gate, on a Worker of their own; the load runs without it.
     console.log("counting libSQL requests per endpoint…");
@@ -204,8 +190,6 @@ async function main(): Promise<number> {
     const loaded = await worker("load", libsql.url);
     running.push(loaded.stop);
     const { base } = loaded;
-    // Like for like with the cold request (the first /health, one select 1); later /health calls reuse that probe.
-    const warmRequestMs = await timeMedian(5, () => call(base, "/bench/db"));
     const counter = libsqlCounter(libsql);
     const run = Date.now().toString(36);
     const groups = await loadGroups(base, run);
@@ -226,18 +210,43 @@ async function main(): Promise<number> {
       }
     }
     phase("load");
+
+    // Fresh isolates (same secrets and database as the load Worker, which mints the session).
+    console.log(`first requests to fresh isolates: ${plan.coldTrials} wrangler dev start(s) per case…`);
+    const coldEmail = `cold-${run}@bench.example`;
+    const coldSession = await registerConfirmed(base, coldEmail);
+    const coldStarts = await measureColdStarts(
+      // Not in `running`: each trial stops its own, and stopEverything() catches one left by an error.
+      // The load Worker's PUBLIC_URL, so the access token it minted (its issuer) holds here too.
+      (name) => worker(name, libsql.url, { cold: true, settings: { PUBLIC_URL: base } }),
+      [
+        { endpoint: "GET /bench/plain", status: 200, send: (b) => call(b, "/bench/plain") },
+        { endpoint: "GET /v1/me", status: 200, send: (b) => call(b, "/v1/me", { token: coldSession.access_token }) },
+        { endpoint: "POST /v1/login", status: 200, send: (b) => call(b, "/v1/login", { json: { email: coldEmail, password: PASSWORD } }) },
+      ],
+      plan.coldTrials,
+    );
+    for (const c of coldStarts) console.log(`    ${c.endpoint}: first ${c.coldMs.toFixed(1)} ms, then ${c.warmMs.toFixed(1)} ms (${c.ratio.toFixed(2)} ×)`);
+    phase("cold starts");
     const forgot = load.find((l) => l.name.includes("forgot"))!;
     if (forgot.requests > plan.forgotUsers * Number(BENCH_SETTINGS.MAIL_PER_ADDRESS_PER_HOUR)) {
       console.warn("  note: forgot ran past the per-address mail budget; later answers took the cheaper over-budget path");
     }
 
+    const plain = findCase(load, "plain Hono route", 8);
     const bare = findCase(load, "bare route", 8);
     const meLoad = findCase(load, "/v1/me", 8);
-    const byRound = meLoad.roundReqPerSec.map((r, i) => r / bare.roundReqPerSec[i]!);
+    // Each round runs the three back to back, so a ratio within a round compares like with like.
+    const perRound = (a: LoadResult, b: LoadResult) => a.roundReqPerSec.map((r, i) => r / b.roundReqPerSec[i]!);
+    const byRound = perRound(meLoad, bare);
     const login = findCase(load, "login", 1).p50;
     const hashP50 = findCase(load, "hash", 1).p50;
     const roundTrip = findCase(load, "/bench/db", 1).p50 - findCase(load, "bare route", 1).p50;
     const ratios = {
+      bareOverPlain: median(perRound(bare, plain)),
+      bareOverPlainByRound: perRound(bare, plain),
+      meOverPlain: median(perRound(meLoad, plain)),
+      meOverPlainByRound: perRound(meLoad, plain),
       meOverBare: median(byRound),
       meOverBareByRound: byRound,
       loginOverHash: login / hashP50,
@@ -253,8 +262,8 @@ async function main(): Promise<number> {
       ratios,
       roundTrips,
       bundle: bundleReport,
-      startup: { ...loaded.startup, warmRequestMs, profile },
-      targets: judge({ ratios, roundTrips }),
+      startup: { readyMs: loaded.startup.readyMs, profile, cold: coldStarts },
+      targets: judge({ ratios, roundTrips, bundle: bundleReport, startup: { profile, cold: coldStarts } }),
       phaseSeconds: phases,
     };
     mkdirSync(join(HERE, "results"), { recursive: true });

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SETTING_NAMES } from "../src/config.ts";
@@ -55,6 +55,11 @@ export interface WorkerOptions {
   dbAuthToken: string;
   /** Generated secrets plus settings (e.g. limits raised so the load is not refused). */
   settings: Record<string, string>;
+  /**
+   * Leave the Worker's isolate untouched: wait for wrangler's "Ready on" line and an open port
+   * instead of a first /health, so the caller's own first request is the isolate's first.
+   */
+  cold?: boolean;
 }
 
 /** The libSQL server on a fresh database file in `dir`, migrated, with the token it generated (read from its stdout). */
@@ -140,6 +145,10 @@ export async function startWorker(opts: WorkerOptions): Promise<DevWorker> {
   });
   wrangler.stderr!.pipe(log);
   try {
+    if (opts.cold) {
+      await waitForReady(() => readyAt !== null, port, wrangler, logPath);
+      return { base, startup: { readyMs: readyAt! - spawnedAt, firstHealthMs: Number.NaN, coldRequestMs: Number.NaN }, stop };
+    }
     const health = await waitForHealth(base, wrangler, logPath);
     const readyMs = readyAt === null ? null : (readyAt as number) - spawnedAt;
     return { base, startup: { readyMs, firstHealthMs: health.at - spawnedAt, coldRequestMs: health.tookMs }, stop };
@@ -177,6 +186,33 @@ async function waitForHealth(base: string, wrangler: ChildProcess, logPath: stri
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${base}/health did not answer 200 within 60 s; see ${logPath}`);
+}
+
+// "Ready on" and a port that accepts a TCP connection (which reaches wrangler's proxy, never the
+// Worker), then a moment for workerd to settle, so nothing of wrangler's own start-up is left for the
+// first request to wait on.
+async function waitForReady(ready: () => boolean, port: number, wrangler: ChildProcess, logPath: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (wrangler.exitCode !== null) throw new Error(`wrangler exited with ${wrangler.exitCode}; see ${logPath}`);
+    if (ready() && (await accepts(port))) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`wrangler was not ready within 60 s; see ${logPath}`);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, HOST);
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 // Each child leads its own process group (detached), so workerd goes down with wrangler.

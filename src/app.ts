@@ -9,7 +9,7 @@ import { requireJsonBody } from "./http/guards.ts";
 import { limitClientIp } from "./http/ip-budget.ts";
 import { AppError, causes, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
-import { benchRoutes } from "./routes/bench.ts";
+import { benchRoutes, plainBenchRoutes } from "./routes/bench.ts";
 import { devRoutes } from "./routes/dev.tsx";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
@@ -24,11 +24,18 @@ import { wellKnownRoutes } from "./routes/well-known.ts";
 export function createApp(deps: Deps) {
   const app = new Hono<AppEnv>();
 
+  // The bench's yardstick, registered before every middleware so none of it runs: what a Hono route
+  // costs in this Worker with nothing of ours around it (npm run bench compares the app's floor to it).
+  if (deps.config.benchRoutes) app.route("/bench/plain", plainBenchRoutes); // GET
+
   // Cloudflare's ray id when there is one, so our logs and Cloudflare's line up; never the client's.
   app.use(requestId({ headerName: "", generator: (c) => c.req.header("cf-ray")?.slice(0, 64) ?? crypto.randomUUID() }));
+  // No log line per request: Workers observability (wrangler.toml) records every invocation with its
+  // method, URL, status, duration and colo, and Cloudflare's ray id is our request id. What the app
+  // logs is what the platform cannot know: failures with their request id, security events, mail
+  // that could not be delivered (README, "Logs").
   app.use(async (c, next) => {
     const requestId = c.var.requestId;
-    const started = Date.now();
     c.set("deps", deps);
     c.set("client", {
       ip: c.req.header("cf-connecting-ip") ?? null,
@@ -41,14 +48,6 @@ export function createApp(deps: Deps) {
     });
     await next();
     c.header("x-request-id", requestId);
-    logEvent("request", {
-      requestId,
-      method: c.req.method,
-      route: c.req.routePath,
-      status: c.res.status,
-      durationMs: Date.now() - started,
-      colo: (c.req.raw as { cf?: { colo?: string } }).cf?.colo ?? null,
-    });
   });
   app.use(secureHeaders({ referrerPolicy: "no-referrer", crossOriginResourcePolicy: "cross-origin" }));
   // Outside CORS, so preflight answers carry it too.
@@ -88,6 +87,9 @@ export function createApp(deps: Deps) {
   app.onError((err, c) => {
     const requestId = c.var.requestId ?? crypto.randomUUID();
     if (err instanceof AppError) {
+      // A 5xx the client may quote to us (db_unavailable, bad_environment): its request id, so the
+      // invocation can be found. 4xx answers are the API working; security ones are audit rows.
+      if (err.status >= 500) logEvent("request_failed", { requestId, code: err.code, method: c.req.method, route: c.req.routePath });
       for (const [name, value] of Object.entries(err.options.headers ?? {})) c.header(name, value);
       return c.json(errorBody(err.code, err.message, requestId, err.options.details), err.status);
     }
@@ -97,7 +99,7 @@ export function createApp(deps: Deps) {
       return c.json(errorBody(code, code === "validation_failed" ? "The request is not valid." : "Request refused.", requestId), status);
     }
     // Unknown errors are logged with their detail; the client only ever sees the generic shape.
-    logEvent("unhandled_error", { requestId, error: describe(err) });
+    logEvent("unhandled_error", { requestId, method: c.req.method, route: c.req.routePath, error: describe(err) });
     return c.json(errorBody("internal_error", "Something went wrong on our side.", requestId), 500);
   });
 

@@ -112,7 +112,8 @@ async function deliverRow(deps: MailDeps, row: OutboxRow, suppressedFor: string 
       .update(outbox)
       .set({ ...values, status, claimedUntil: null, updatedAt: clock.now() })
       .where(and(eq(outbox.id, row.id), eq(outbox.status, "sending"), eq(outbox.claimedUntil, row.claimedUntil ?? -1)));
-    logEvent("mail_attempt", { outboxId: row.id, template: row.template, attempts: row.attempts, status, reason: values.lastError ?? null });
+    // A sent mail is on record in its row (status, provider id); only what went wrong is logged.
+    if (status !== "sent") logEvent("mail_attempt", { outboxId: row.id, template: row.template, attempts: row.attempts, status, reason: values.lastError ?? null });
   };
 
   try {

@@ -8,6 +8,10 @@ import type { AppEnv } from "../deps.ts";
 // /bench/db is one libSQL round trip (select 1), which /health no longer is on every call.
 const BENCH_PASSWORD = "bench derivation input";
 
+// GET /bench/plain: mounted by src/app.ts before any middleware, so it is what a bare Hono route
+// costs in this Worker; /bench/bare is the same answer behind every middleware of the app.
+export const plainBenchRoutes = new Hono<AppEnv>().get("/", (c) => c.json({ ok: true }));
+
 // GET /bench/bare, /bench/hash, /bench/db
 export const benchRoutes = new Hono<AppEnv>()
   .get("/bare", (c) => c.json({ ok: true }))

@@ -8,7 +8,7 @@ import { createTestService, PUBLIC_URL, testSigningKeys } from "../../support/se
 describe("bench routes", () => {
   it("do not exist unless BENCH_ROUTES=true", async () => {
     const t = await createTestService({ settings: { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787" } });
-    for (const path of ["/bench/bare", "/bench/hash"]) {
+    for (const path of ["/bench/plain", "/bench/bare", "/bench/hash"]) {
       const res = await t.request(path);
       expect(res.status).toBe(404);
     }
@@ -16,12 +16,24 @@ describe("bench routes", () => {
 
   it("answer in development with BENCH_ROUTES=true, without touching the database", async () => {
     const t = await createTestService({ settings: { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787", BENCH_ROUTES: "true" } });
-    for (const path of ["/bench/bare", "/bench/hash"]) {
+    for (const path of ["/bench/plain", "/bench/bare", "/bench/hash"]) {
       const before = await t.dbRoundTrips();
       const res = await t.request(path);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ ok: true });
       expect((await t.dbRoundTrips()) - before).toBe(0);
+    }
+  });
+
+  // The bench compares the app's floor (/bench/bare) with a Hono route that none of our middleware
+  // touches: the plain route answers without the headers every other answer carries.
+  it("answer /bench/plain outside every middleware, /bench/bare inside them", async () => {
+    const t = await createTestService({ settings: { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787", BENCH_ROUTES: "true" } });
+    const plain = await t.request("/bench/plain");
+    const bare = await t.request("/bench/bare");
+    for (const header of ["x-request-id", "x-content-type-options", "referrer-policy"]) {
+      expect(plain.headers.get(header), header).toBeNull();
+      expect(bare.headers.get(header), header).not.toBeNull();
     }
   });
 
