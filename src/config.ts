@@ -1,36 +1,32 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { hostedPageLinks } from "./lib/links.ts";
 import { isLoopbackHost } from "./lib/loopback.ts";
+import { ENGLISH } from "./lib/zod.ts";
 
-const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
-const urlTemplate = z
-  .string()
-  .url()
-  .refine((v) => v.includes("{token}"), "must contain {token}")
-  .optional();
+const integer = (min: number, max: number, fallback: number) =>
+  z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(min), z.maximum(max))), fallback);
+const seconds = (fallback: number) => z._default(z.pipe(z.coerce.number(), z.int().check(z.positive())), fallback);
+const optionalText = z.pipe(
+  z.optional(z.string()),
+  z.transform((v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim())),
+);
+const urlTemplate = z.optional(z.url().check(z.refine((v) => v.includes("{token}"), "must contain {token}")));
 
 // Every setting the Worker reads. Bindings only: nothing comes from process.env.
 const EnvSchema = z.object({
-  ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
-  APP_NAME: z.string().min(1).max(100).default("edge-auth"),
-  PUBLIC_URL: z
-    .string()
-    .url()
-    .transform((v) => v.replace(/\/+$/, "")),
+  ENVIRONMENT: z._default(z.enum(["production", "development", "test"]), "production"),
+  APP_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(100)), "edge-auth"),
+  PUBLIC_URL: z.pipe(
+    z.url(),
+    z.transform((v: string) => v.replace(/\/+$/, "")),
+  ),
   JWT_AUDIENCE: optionalText,
-  DB_URL: z.string().url(),
+  DB_URL: z.url(),
   DB_AUTH_TOKEN: optionalText,
-  JWT_SIGNING_KEYS: z.string().min(1),
-  PASSWORD_PEPPER: z.string().min(32, "must be at least 32 characters"),
-  PASSWORD_PEPPER_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,16}$/)
-    .default("p1"),
-  PASSWORD_MIN_LENGTH: z.coerce.number().int().min(8).max(64).default(8),
+  JWT_SIGNING_KEYS: z.string().check(z.minLength(1)),
+  PASSWORD_PEPPER: z.string().check(z.minLength(32, "must be at least 32 characters")),
+  PASSWORD_PEPPER_ID: z._default(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,16}$/)), "p1"),
+  PASSWORD_MIN_LENGTH: integer(8, 64, 8),
   ACCESS_TOKEN_TTL: seconds(900),
   REFRESH_TOKEN_TTL: seconds(30 * 24 * 3600),
   // No session outlives its creation by more than this, however often it is refreshed.
@@ -39,37 +35,39 @@ const EnvSchema = z.object({
   RESET_TOKEN_TTL: seconds(1800),
   CONFIRM_URL: urlTemplate,
   RESET_URL: urlTemplate,
-  LOGIN_URL: z.string().url().optional(),
-  MAIL_FROM: z.string().min(3).default("edge-auth <no-reply@localhost>"),
+  LOGIN_URL: z.optional(z.url()),
+  MAIL_FROM: z._default(z.string().check(z.minLength(3)), "edge-auth <no-reply@localhost>"),
   RESEND_API_KEY: optionalText,
-  RESEND_BASE_URL: z.string().url().optional(),
+  RESEND_BASE_URL: z.optional(z.url()),
   // Resend shows it as whsec_<base64>; checked here so a pasted-wrong secret fails at start, not per webhook.
-  RESEND_WEBHOOK_SECRET: optionalText.refine(
-    (v) => v === undefined || (/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(v) && (v.length - 6) % 4 === 0),
-    "must be whsec_ followed by base64, as Resend shows it",
+  RESEND_WEBHOOK_SECRET: optionalText.check(
+    z.refine(
+      (v) => v === undefined || (/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(v) && (v.length - 6) % 4 === 0),
+      "must be whsec_ followed by base64, as Resend shows it",
+    ),
   ),
-  MAIL_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).max(100).default(5),
+  MAIL_PER_ADDRESS_PER_HOUR: integer(1, 100, 5),
   // Password guessing (src/limits/login-guard.ts). The per-IP budget is the IP_*_RATE_LIMITER
   // bindings in wrangler.toml.
-  LOGIN_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
+  LOGIN_LOCKOUT_THRESHOLD: integer(1, 100, 5),
   LOGIN_LOCKOUT_BASE_SECONDS: seconds(30),
   LOGIN_LOCKOUT_MAX_SECONDS: seconds(900),
   // Failed logins for one address from all clients in 24 h before the right password also needs a
   // mailed unlock code.
-  LOGIN_FAILURES_PER_DAY: z.coerce.number().int().min(5).max(100_000).default(50),
-  PWNED_PASSWORDS_CHECK: z.enum(["true", "false"]).default("false"),
-  PWNED_PASSWORDS_URL: z.string().url().default("https://api.pwnedpasswords.com"),
-  PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
-  BENCH_ROUTES: z.enum(["true", "false"]).default("false"),
-  ALLOWED_ORIGINS: z
-    .string()
-    .default("")
-    .transform((v) =>
+  LOGIN_FAILURES_PER_DAY: integer(5, 100_000, 50),
+  PWNED_PASSWORDS_CHECK: z._default(z.enum(["true", "false"]), "false"),
+  PWNED_PASSWORDS_URL: z._default(z.url(), "https://api.pwnedpasswords.com"),
+  PWNED_PASSWORDS_TIMEOUT_MS: integer(100, 10_000, 1500),
+  BENCH_ROUTES: z._default(z.enum(["true", "false"]), "false"),
+  ALLOWED_ORIGINS: z.pipe(
+    z._default(z.string(), ""),
+    z.transform((v: string) =>
       v
         .split(",")
         .map((o) => o.trim().replace(/\/+$/, ""))
         .filter(Boolean),
     ),
+  ),
 });
 
 /** Every setting's name, e.g. for the start script to take overrides from its environment. */
@@ -90,7 +88,7 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(env: Record<string, unknown>): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = EnvSchema.safeParse(env, ENGLISH);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const setting = String(issue.path[0] ?? "env");

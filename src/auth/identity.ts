@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { users } from "../db/schema.ts";
 import { normalizeEmail } from "../lib/email.ts";
 import type { Locale } from "../lib/locale.ts";
@@ -6,18 +6,18 @@ import type { Locale } from "../lib/locale.ts";
 export const MAX_EMAIL_LENGTH = 254;
 export const MAX_PASSWORD_LENGTH = 256;
 
-export const emailField = z
-  .string()
-  .max(1024)
-  .transform(normalizeEmail)
-  .pipe(z.email({ message: "must be an email address" }).max(MAX_EMAIL_LENGTH));
+export const emailField = z.pipe(
+  z.pipe(z.string().check(z.maxLength(1024)), z.transform(normalizeEmail)),
+  z.email({ message: "must be an email address" }).check(z.maxLength(MAX_EMAIL_LENGTH)),
+);
 
 // Length is counted in code points after NFC, so "é" is one character however it was typed.
 export const passwordField = z
-  .string()
-  .max(MAX_PASSWORD_LENGTH * 4)
-  .transform((v) => v.normalize("NFC"))
-  .refine((v) => [...v].length <= MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+  .pipe(
+    z.string().check(z.maxLength(MAX_PASSWORD_LENGTH * 4)),
+    z.transform((v: string) => v.normalize("NFC")),
+  )
+  .check(z.refine((v) => [...v].length <= MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`));
 
 // The name is mailed to addresses nobody has confirmed yet, so it must not carry a link, a phone
 // number or characters that reorder the text around it: letters and combining marks of any script,
@@ -30,20 +30,24 @@ function nameProblem(name: string): string | null {
   return null;
 }
 
-export const nameField = z
-  .string()
-  .transform((v) => v.trim().normalize("NFC"))
-  .pipe(
-    z
-      .string()
-      .max(100)
-      .superRefine((v, ctx) => {
-        const problem = nameProblem(v);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      }),
-  )
-  .optional()
-  .transform((v) => v || null);
+export const nameField = z.pipe(
+  z.optional(
+    z.pipe(
+      z.pipe(
+        z.string(),
+        z.transform((v: string) => v.trim().normalize("NFC")),
+      ),
+      z.string().check(
+        z.maxLength(100),
+        z.superRefine((v, ctx) => {
+          const problem = nameProblem(v);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+      ),
+    ),
+  ),
+  z.transform((v: string | undefined) => v || null),
+);
 
 export type UserRow = typeof users.$inferSelect;
 

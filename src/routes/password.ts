@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { recordAudit } from "../auth/audit.ts";
 import { consumeUserToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
@@ -76,7 +76,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     deliverAfterResponse(c, [reset.mail]);
     return c.json(FORGOT_ACCEPTED, 202);
   })
-  .post("/reset", validateJson(z.object({ token: z.string().max(4096), password: passwordField })), async (c) => {
+  .post("/reset", validateJson(z.object({ token: z.string().check(z.maxLength(4096)), password: passwordField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock, passwords } = deps;
     const { token, password } = c.req.valid("json");

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { and, desc, eq, exists, gt, inArray, isNull, lt } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { recordAudit, recordAuditIf } from "../auth/audit.ts";
 import { countWrongAttempt, MAX_TOKEN_ATTEMPTS, spendToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
@@ -18,13 +18,13 @@ import { AppError } from "../lib/errors.ts";
 import { deliverAfterResponse } from "../http/deliver-after-response.ts";
 
 const invalidRefresh = () => new AppError("invalid_refresh_token");
-const unlockCodeField = z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the email");
+const unlockCodeField = z.string().check(z.regex(/^[0-9]{6}$/, "must be the 6 digits from the email"));
 
 // POST /v1/login
 export const loginRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(z.object({ email: emailField, password: passwordField, unlock_code: unlockCodeField.optional() })),
+    validateJson(z.object({ email: emailField, password: passwordField, unlock_code: z.optional(unlockCodeField) })),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords, config } = deps;
@@ -126,7 +126,7 @@ export const loginRoutes = new Hono<AppEnv>()
 
 // POST /v1/token/refresh
 export const tokenRoutes = new Hono<AppEnv>()
-  .post("/refresh", validateJson(z.object({ refresh_token: z.string().max(4096) })), async (c) => {
+  .post("/refresh", validateJson(z.object({ refresh_token: z.string().check(z.maxLength(4096)) })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const token = c.req.valid("json").refresh_token;
@@ -153,7 +153,7 @@ export const tokenRoutes = new Hono<AppEnv>()
 
 // POST /v1/logout
 export const logoutRoutes = new Hono<AppEnv>()
-  .post("/", requireAuth, validateJson(z.object({ all: z.boolean().optional() })), async (c) => {
+  .post("/", requireAuth, validateJson(z.object({ all: z.optional(z.boolean()) })), async (c) => {
     const { db, clock } = c.var.deps;
     const auth = c.var.auth;
     const now = clock.now();

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { and, desc, eq, gt, inArray, isNull, notInArray, sql } from "drizzle-orm";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { chooseLocale } from "../lib/locale.ts";
 import { recordAudit } from "../auth/audit.ts";
 import { countWrongAttempt, readLiveToken, spendToken } from "../auth/email-tokens.ts";
@@ -28,10 +28,8 @@ export const PENDING_REGISTRATIONS_KEPT = 3;
 // PKCE (RFC 7636, S256 only): the registering browser keeps a random verifier and sends its hash.
 const codeChallengeField = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{43}$/, "must be the base64url SHA-256 of a code verifier (43 characters)");
-const codeVerifierField = z
-  .string()
-  .regex(/^[A-Za-z0-9._~-]{43,128}$/, "must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~");
+  .check(z.regex(/^[A-Za-z0-9_-]{43}$/, "must be the base64url SHA-256 of a code verifier (43 characters)"));
+const codeVerifierField = z.string().check(z.regex(/^[A-Za-z0-9._~-]{43,128}$/, "must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"));
 
 // POST /v1/register
 export const registerRoutes = new Hono<AppEnv>()
@@ -42,8 +40,8 @@ export const registerRoutes = new Hono<AppEnv>()
         email: emailField,
         password: passwordField,
         name: nameField,
-        locale: z.string().max(35).optional(),
-        code_challenge: codeChallengeField.optional(),
+        locale: z.optional(z.string().check(z.maxLength(35))),
+        code_challenge: z.optional(codeChallengeField),
       }),
     ),
     async (c) => {
@@ -117,7 +115,9 @@ export const registerRoutes = new Hono<AppEnv>()
 export const confirmRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(z.object({ token: z.string().max(4096), password: passwordField.optional(), code_verifier: codeVerifierField.optional() })),
+    validateJson(
+      z.object({ token: z.string().check(z.maxLength(4096)), password: z.optional(passwordField), code_verifier: z.optional(codeVerifierField) }),
+    ),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords } = deps;
