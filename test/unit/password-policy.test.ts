@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import zxcvbnPasswords from "@zxcvbn-ts/language-common/src/passwords.json";
 import { checkPasswordPolicy, type PolicyContext } from "../../src/auth/password-policy.ts";
 import { AppError } from "../../src/lib/errors.ts";
 import { checkPwnedPassword, type FetchLike } from "../../src/lib/pwned.ts";
@@ -24,6 +25,21 @@ describe("checkPasswordPolicy", () => {
       expect(refusal(password)).toMatch(/too common/);
     },
   );
+
+  // The list is kept as a Golomb-coded set (tools/generate-common-passwords.ts): no listed password
+  // may slip through, and only about 1 in 16,384 others may be refused with them.
+  it("refuses every password of the source list that is long enough to be accepted otherwise", () => {
+    const listed = (zxcvbnPasswords as string[]).map((p) => p.normalize("NFC")).filter((p) => [...p].length >= 8);
+    expect(listed.length).toBeGreaterThan(17_000);
+    const accepted = listed.filter((p) => refusal(p, { minLength: 8, appName: "Acme" }) === null);
+    expect(accepted).toEqual([]);
+  });
+
+  it("accepts all but about 1 in 16,384 passwords that are not on the list", () => {
+    const others = Array.from({ length: 50_000 }, (_, i) => `not on any list ${i * 7}`);
+    const refused = others.filter((p) => refusal(p, { minLength: 8, appName: "Acme" }) !== null);
+    expect(refused.length).toBeLessThanOrEqual(10);
+  });
 
   it("accepts long passphrases that are not on the list", () => {
     expect(refusal("correct horse battery")).toBeNull();
