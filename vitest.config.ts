@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { unstable_readConfig } from "wrangler";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Two projects share one global setup (test/global-setup.ts), which starts the local libSQL server
@@ -11,6 +12,11 @@ import { defineConfig } from "vitest/config";
 // binds .dev.vars (npm start's generated secrets) into every test Worker and logs "Using secrets
 // defined in .dev.vars" once per test file. The tests build all their settings themselves.
 const wrangler = unstable_readConfig({ config: "./wrangler.toml" });
+// The bundle's module aliases (wrangler.toml [alias]) hold in the tests too, so the SDK paths the
+// tests take are the deployed ones (test/api/mail/bundle-stubs.test.ts).
+const aliases = Object.fromEntries(
+  Object.entries(wrangler.alias ?? {}).map(([name, path]) => [name, fileURLToPath(new URL(path, import.meta.url))]),
+);
 
 // Some packages (resend's standardwebhooks) publish source maps that name sources they do not
 // publish, and Vite warns about each. That one warning is dropped, and only for node_modules.
@@ -65,6 +71,7 @@ export default defineConfig({
             },
           })),
         ],
+        resolve: { alias: aliases },
         test: { name: "workers", include: ["test/**/*.test.ts"], exclude: ["test/node/**", "test/browser/**"] },
       },
     ],

@@ -1,4 +1,4 @@
-import { isValidElement, type Child } from "hono/jsx";
+import type { Child } from "hono/jsx";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { Locale } from "./types.ts";
 import { sharedCopy } from "./i18n.ts";
@@ -71,7 +71,10 @@ export function ActionButton({ href, label, locale }: { href: string; label: str
 
 /** Serialises a template to an HTML document; templates are synchronous so rendering is too. */
 export function renderDocument(element: JSX.Element): string {
-  if (!isValidElement(element)) throw new Error("email template did not return a JSX element");
+  // The test of hono/jsx's isValidElement, which would bring hono's client-side renderer (7 KiB
+  // gzipped) into the Worker with it.
+  const isElement = typeof element === "object" && element !== null && "tag" in element && "props" in element;
+  if (!isElement) throw new Error("email template did not return a JSX element");
   const html = element.toString();
   if (typeof html !== "string") throw new Error("email templates must not use async components");
   return `<!doctype html>${html}`;
