@@ -151,7 +151,7 @@ export function formatResults(r: Results): string {
       `; largest parts: ${b.byPackage.slice(0, 6).map((p) => `${p.name} ${kib(p.bytes)}`).join(", ")}.`,
   );
   out.push(
-    `Startup: ${s.profile ? `Worker startup profile (wrangler check startup) ${ms(s.profile.activeMs)} ms active CPU; ` : ""}` +
+    `Startup: ${s.profile ? `Worker startup profile (wrangler check startup) ${ms(s.profile.activeMs)} ms active CPU (median of ${s.profile.runs.map(ms).join(", ")}); ` : ""}` +
       `wrangler dev spawn → ready ${s.readyMs === null ? "n/a" : `${ms(s.readyMs)} ms`}.`,
   );
   out.push("");

@@ -20,8 +20,8 @@ const HERE = fileURLToPath(new URL(".", import.meta.url));
 const { values: args } = parseArgs({ options: { smoke: { type: "boolean", default: false }, keep: { type: "boolean", default: false } } });
 const smoke = args.smoke || process.env.BENCH_SMOKE === "1";
 const plan = smoke
-  ? { seconds: 1, rounds: 1, warmupSeconds: 0.5, trials: 1, forgotUsers: 4, coldTrials: 1 }
-  : { seconds: 5, rounds: 5, warmupSeconds: 1, trials: 2, forgotUsers: 10, coldTrials: 3 };
+  ? { seconds: 1, rounds: 1, warmupSeconds: 0.5, trials: 1, forgotUsers: 4, coldTrials: 1, startupProfiles: 3 }
+  : { seconds: 5, rounds: 5, warmupSeconds: 1, trials: 2, forgotUsers: 10, coldTrials: 3, startupProfiles: 7 };
 
 // Limits that a loop of logins, registrations and forgot calls from one machine would trip (the load
 // also sends a different CF-Connecting-IP per request), and no lookups on the internet. Only settings
@@ -164,7 +164,7 @@ async function main(): Promise<number> {
   try {
     console.log(`bench (${smoke ? "smoke" : "full"}): building the bundle…`);
     const bundle = await buildBundle(join(dir, "dist"));
-    const profile = await profileStartup(join(dir, "startup.cpuprofile"));
+    const profile = await profileStartup(join(dir, "startup.cpuprofile"), plan.startupProfiles);
     phase("bundle and startup profile");
 
     console.log("starting the libSQL server on a fresh database…");
