@@ -15,7 +15,7 @@ const wrangler = unstable_readConfig({ config: "./wrangler.toml" });
 // The bundle's module aliases (wrangler.toml [alias]) hold in the tests too, so the SDK paths the
 // tests take are the deployed ones (test/api/mail/bundle-stubs.test.ts).
 const aliases = Object.fromEntries(
-  Object.entries(wrangler.alias ?? {}).map(([name, path]) => [name, fileURLToPath(new URL(path, import.meta.url))]),
+  Object.entries(wrangler.alias ?? {}).map(([name, path]) => [name, fileURLToPath(new URL(String(path), import.meta.url))]),
 );
 
 // Some packages (resend's standardwebhooks) publish source maps that name sources they do not

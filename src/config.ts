@@ -39,6 +39,8 @@ const EnvSchema = z.object({
   MAIL_FROM: z._default(z.string().check(z.minLength(3)), "edge-auth <no-reply@localhost>"),
   RESEND_API_KEY: optionalText,
   RESEND_BASE_URL: z.optional(z.url()),
+  // The cron spaces its calls to Resend to this (Resend's default limit is 2 a second per team).
+  RESEND_REQUESTS_PER_SECOND: integer(1, 1000, 2),
   // Resend shows it as whsec_<base64>; checked here so a pasted-wrong secret fails at start, not per webhook.
   RESEND_WEBHOOK_SECRET: optionalText.check(
     z.refine(
@@ -58,6 +60,9 @@ const EnvSchema = z.object({
   PWNED_PASSWORDS_CHECK: z._default(z.enum(["true", "false"]), "false"),
   PWNED_PASSWORDS_URL: z._default(z.url(), "https://api.pwnedpasswords.com"),
   PWNED_PASSWORDS_TIMEOUT_MS: integer(100, 10_000, 1500),
+  // Subrequests one cron run may make: the Workers plan's limit per invocation (50 on Workers Free,
+  // 10,000 on Paid) or less. Mail delivery and housekeeping each take a share (src/index.ts).
+  CRON_SUBREQUESTS: integer(20, 10_000, 1000),
   BENCH_ROUTES: z._default(z.enum(["true", "false"]), "false"),
   ALLOWED_ORIGINS: z.pipe(
     z._default(z.string(), ""),
@@ -138,6 +143,7 @@ function toConfig(e: z.output<typeof EnvSchema>) {
     resendApiKey: e.RESEND_API_KEY,
     resendBaseUrl: e.RESEND_BASE_URL,
     resendWebhookSecret: e.RESEND_WEBHOOK_SECRET,
+    resendRequestsPerSecond: e.RESEND_REQUESTS_PER_SECOND,
     mailPerAddressPerHour: e.MAIL_PER_ADDRESS_PER_HOUR,
     loginLockoutThreshold: e.LOGIN_LOCKOUT_THRESHOLD,
     loginLockoutBaseSeconds: e.LOGIN_LOCKOUT_BASE_SECONDS,
@@ -147,6 +153,7 @@ function toConfig(e: z.output<typeof EnvSchema>) {
     pwnedPasswordsUrl: e.PWNED_PASSWORDS_URL,
     pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,
     allowedOrigins: e.ALLOWED_ORIGINS,
+    cronSubrequests: e.CRON_SUBREQUESTS,
     benchRoutes: e.BENCH_ROUTES === "true",
   };
 }

@@ -3,10 +3,14 @@ import { createApp } from "./app.ts";
 import { buildDeps, readBindings } from "./deps.ts";
 import type { Deps } from "./deps.ts";
 import { errorBody } from "./lib/errors.ts";
+import { CronBudget } from "./lib/cron-budget.ts";
 import { logEvent } from "./lib/log.ts";
 import { deliverDueMail } from "./mail/outbox.ts";
 import { pruneExpiredCounters } from "./limits/prune.ts";
 import { pruneExpiredRows } from "./db/retention.ts";
+
+/** How long a cron run keeps starting new steps (mail batches, delete chunks). */
+const CRON_WALL_MS = 45_000;
 
 type Service = { deps: Deps; app: ReturnType<typeof createApp> };
 // Per isolate: config is validated and keys are imported once, not per request. Rebuilt only if the
@@ -49,6 +53,13 @@ export default {
   async scheduled(_controller, env, ctx) {
     const { deps } = await getService(env);
     const now = deps.clock.now();
-    ctx.waitUntil(Promise.all([deliverDueMail(deps), pruneExpiredCounters(deps.db, now), pruneExpiredRows(deps.db, now)]));
+    // Each task gets its share of the run's subrequests; all stop starting new steps after
+    // CRON_WALL_MS, so the next run (a minute later) starts on its own.
+    const limit = deps.config.cronSubrequests;
+    const endsAt = Date.now() + CRON_WALL_MS;
+    const share = (fraction: number) => new CronBudget(Math.floor(limit * fraction), endsAt);
+    ctx.waitUntil(
+      Promise.all([deliverDueMail(deps, share(0.6)), pruneExpiredRows(deps.db, now, share(0.3)), pruneExpiredCounters(deps.db, now, share(0.1))]),
+    );
   },
 } satisfies ExportedHandler<Record<string, unknown>>;

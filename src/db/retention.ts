@@ -1,5 +1,7 @@
 import { and, inArray, isNotNull, lt, or } from "drizzle-orm";
+import type { CronBudget } from "../lib/cron-budget.ts";
 import type { Db } from "./client.ts";
+import { DELETE_CHUNK, deleteInChunks } from "./chunked-delete.ts";
 import { auditEvents, emailTokens, outbox, refreshTokens, registrations, sessions, webhookEvents } from "./schema.ts";
 
 const DAY_MS = 24 * 3600_000;
@@ -15,23 +17,30 @@ export const RETENTION = {
 
 const FINISHED_MAIL = ["sent", "delivered", "delayed", "bounced", "complained", "failed", "suppressed"] as const;
 
-// Cron housekeeping: rows nothing will read again, so tables do not grow without bound. One batch,
-// one round trip.
-export function pruneExpiredRows(db: Db, now: number) {
+// Cron housekeeping: rows nothing will read again, so tables do not grow without bound. Each kind
+// goes in chunks (src/db/chunked-delete.ts), so a backlog of millions never holds the write lock for
+// long; what the budget leaves undone, the next run continues.
+export async function pruneExpiredRows(db: Db, now: number, budget: CronBudget): Promise<void> {
   const spent = now - RETENTION.spentMs;
-  const endedSessions = db
-    .select({ id: sessions.id })
-    .from(sessions)
-    .where(or(lt(sessions.expiresAt, spent), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, spent))));
-  return db.batch([
-    db.delete(auditEvents).where(lt(auditEvents.createdAt, now - RETENTION.auditEventsMs)),
-    db.delete(emailTokens).where(lt(emailTokens.expiresAt, spent)),
-    // Rotated tokens stay while their session lives: presenting one again is how reuse is caught.
-    db.delete(refreshTokens).where(or(inArray(refreshTokens.sessionId, endedSessions), lt(refreshTokens.expiresAt, spent))),
-    db.delete(sessions).where(inArray(sessions.id, endedSessions)),
-    db.delete(outbox).where(and(inArray(outbox.status, [...FINISHED_MAIL]), lt(outbox.updatedAt, spent))),
-    db.delete(webhookEvents).where(lt(webhookEvents.receivedAt, now - RETENTION.webhookIdsMs)),
-    // A registration nobody confirmed in time holds a password hash for no one: it goes at once.
-    db.delete(registrations).where(lt(registrations.expiresAt, now)),
-  ]);
+  await pruneEndedSessions(db, spent, budget);
+  // Rotated tokens stay while their session lives (presenting one again is how reuse is caught);
+  // expired ones go whatever their session.
+  await deleteInChunks(db, refreshTokens, lt(refreshTokens.expiresAt, spent), budget);
+  await deleteInChunks(db, auditEvents, lt(auditEvents.createdAt, now - RETENTION.auditEventsMs), budget);
+  await deleteInChunks(db, emailTokens, lt(emailTokens.expiresAt, spent), budget);
+  await deleteInChunks(db, outbox, and(inArray(outbox.status, [...FINISHED_MAIL]), lt(outbox.updatedAt, spent)), budget);
+  await deleteInChunks(db, webhookEvents, lt(webhookEvents.receivedAt, now - RETENTION.webhookIdsMs), budget);
+  // A registration nobody confirmed in time holds a password hash for no one: it goes at once.
+  await deleteInChunks(db, registrations, lt(registrations.expiresAt, now), budget);
+}
+
+// A chunk of ended sessions is read first (no lock), then it and its refresh tokens go in one batch.
+async function pruneEndedSessions(db: Db, spent: number, budget: CronBudget): Promise<void> {
+  const ended = or(lt(sessions.expiresAt, spent), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, spent)));
+  while (budget.take(2)) {
+    const ids = (await db.select({ id: sessions.id }).from(sessions).where(ended).limit(DELETE_CHUNK)).map((row) => row.id);
+    if (ids.length === 0) break;
+    await db.batch([db.delete(refreshTokens).where(inArray(refreshTokens.sessionId, ids)), db.delete(sessions).where(inArray(sessions.id, ids))]);
+    if (ids.length < DELETE_CHUNK) break;
+  }
 }

@@ -65,6 +65,8 @@ export const emailTokens = sqliteTable(
     uniqueIndex("email_tokens_hash_unique").on(t.tokenHash),
     index("email_tokens_user_purpose").on(t.userId, t.purpose),
     index("email_tokens_email_purpose").on(t.email, t.purpose),
+    // Retention (src/db/retention.ts) finds expired rows by these, without reading the table.
+    index("email_tokens_expires").on(t.expiresAt),
   ],
 );
 
@@ -82,7 +84,7 @@ export const sessions = sqliteTable(
     ip: text("ip"),
     userAgent: text("user_agent"),
   },
-  (t) => [index("sessions_user").on(t.userId)],
+  (t) => [index("sessions_user").on(t.userId), index("sessions_expires").on(t.expiresAt), index("sessions_revoked").on(t.revokedAt)],
 );
 
 // One row per issued refresh token. Rotation marks the presented row used and inserts its
@@ -106,6 +108,7 @@ export const refreshTokens = sqliteTable(
     uniqueIndex("refresh_tokens_hash_unique").on(t.tokenHash),
     index("refresh_tokens_session").on(t.sessionId),
     uniqueIndex("refresh_tokens_replaced_by_unique").on(t.replacedBy),
+    index("refresh_tokens_expires").on(t.expiresAt),
   ],
 );
 
@@ -137,6 +140,12 @@ export const outbox = sqliteTable(
     claimedUntil: integer("claimed_until"),
     deadlineAt: integer("deadline_at").notNull(),
     lastError: text("last_error"),
+    /**
+     * The Idempotency-Key of the last provider call that may have delivered this mail without us
+     * knowing (no answer, or a 5xx): the retry must repeat that call under that key. Null when the
+     * provider answered for certain, so the mail may go in any batch. src/mail/outbox.ts.
+     */
+    sendKey: text("send_key"),
     providerId: text("provider_id"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -145,6 +154,8 @@ export const outbox = sqliteTable(
     index("outbox_due").on(t.status, t.nextAttemptAt),
     index("outbox_provider").on(t.providerId),
     index("outbox_to_template").on(t.toEmail, t.template, t.createdAt),
+    index("outbox_finished").on(t.status, t.updatedAt),
+    index("outbox_send_key").on(t.sendKey).where(sql`${t.sendKey} is not null`),
   ],
 );
 
@@ -154,11 +165,15 @@ export const suppressions = sqliteTable("suppressions", {
   createdAt: integer("created_at").notNull(),
 });
 
-export const webhookEvents = sqliteTable("webhook_events", {
-  id: text("id").primaryKey(),
-  type: text("type").notNull(),
-  receivedAt: integer("received_at").notNull(),
-});
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("webhook_events_received").on(t.receivedAt)],
+);
 
 // Counters shared by every isolate and location (they live in the database): fixed windows for
 // request and mail budgets, and consecutive failures (with the lock-out end) for logins.
@@ -171,7 +186,7 @@ export const rateLimits = sqliteTable(
     /** Last hit; login failure rows are forgotten a day after it. */
     updatedAt: integer("updated_at"),
   },
-  (t) => [index("rate_limits_updated").on(t.updatedAt)],
+  (t) => [index("rate_limits_updated").on(t.updatedAt), index("rate_limits_window").on(t.windowEndsAt)],
 );
 
 export const auditEvents = sqliteTable(
@@ -184,5 +199,5 @@ export const auditEvents = sqliteTable(
     userAgent: text("user_agent"),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("audit_events_user").on(t.userId, t.createdAt)],
+  (t) => [index("audit_events_user").on(t.userId, t.createdAt), index("audit_events_created").on(t.createdAt)],
 );

@@ -22,7 +22,31 @@ export function createResendMailer(opts: { apiKey: string; baseUrl?: string }): 
         return { ok: true, providerId: data?.id ?? null };
       } catch {
         // The SDK reports failures as values; this only catches its bugs. Nothing of the mail is kept.
-        return { ok: false, retryable: true, reason: "resend sdk_error" };
+        return { ok: false, retryable: true, maybeDelivered: true, reason: "resend sdk_error" };
+      }
+    },
+    async sendBatch(mails: OutgoingMail[], idempotencyKey: string): Promise<SendResult[]> {
+      try {
+        // Permissive: a mail Resend refuses (listed by index) does not hold back the others, whose
+        // ids come back in order.
+        const { data, error, headers } = await client.batch.send(
+          mails.map((mail) => ({ from: mail.from, to: mail.to, subject: mail.subject, html: mail.html, text: mail.text })),
+          { idempotencyKey, batchValidation: "permissive" },
+        );
+        if (error) {
+          const failure = classifyFailure(error, headers);
+          return mails.map(() => failure);
+        }
+        const refused = new Set((data?.errors ?? []).map((e) => e.index));
+        const ids = data?.data ?? [];
+        let next = 0;
+        return mails.map((_, index): SendResult =>
+          refused.has(index)
+            ? { ok: false, retryable: false, maybeDelivered: false, reason: "resend 422 validation_error" }
+            : { ok: true, providerId: ids[next++]?.id ?? null },
+        );
+      } catch {
+        return mails.map(() => ({ ok: false, retryable: true, maybeDelivered: true, reason: "resend sdk_error" }));
       }
     },
   };
@@ -35,22 +59,27 @@ function trimTrailingSlashes(url: string): string {
 
 /**
  * Network errors, 408, 409 concurrent_idempotent_requests, 429 and 5xx are worth retrying; any
- * other 4xx will fail the same way again. The reason holds status and error name only, never
- * Resend's message, which can echo the recipient's address.
+ * other 4xx will fail the same way again. Of those, only a 429 and the 4xx say for certain that
+ * nothing was sent; after no answer, a 408, a 409 or a 5xx the mail may be on its way, so the retry
+ * must carry the same Idempotency-Key. The reason holds status and error name only, never Resend's
+ * message, which can echo the recipient's address.
  */
 export function classifyFailure(error: ErrorResponse, headers: Record<string, string> | null): SendResult {
   const status = typeof error.statusCode === "number" ? error.statusCode : null;
   const name = sanitizeName(error.name);
   if (status === null) {
     // headers is null only when no HTTP answer arrived at all.
-    return { ok: false, retryable: true, reason: headers === null ? "resend network_error" : `resend ${name}` };
+    return { ok: false, retryable: true, maybeDelivered: true, reason: headers === null ? "resend network_error" : `resend ${name}` };
   }
   const retryable =
     status === 408 || status === 429 || status >= 500 || (status === 409 && name === "concurrent_idempotent_requests");
   const reason = `resend ${status} ${name}`;
-  if (!retryable) return { ok: false, retryable: false, reason };
+  if (!retryable) return { ok: false, retryable: false, maybeDelivered: false, reason };
+  const maybeDelivered = status !== 429;
   const retryAfterSeconds = parseRetryAfter(headers?.["retry-after"]);
-  return retryAfterSeconds === null ? { ok: false, retryable, reason } : { ok: false, retryable, reason, retryAfterSeconds };
+  return retryAfterSeconds === null
+    ? { ok: false, retryable, maybeDelivered, reason }
+    : { ok: false, retryable, maybeDelivered, reason, retryAfterSeconds };
 }
 
 function sanitizeName(name: unknown): string {

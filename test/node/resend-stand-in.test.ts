@@ -105,6 +105,50 @@ describe("idempotency", () => {
   });
 });
 
+describe("POST /emails/batch", () => {
+  const mail = (to: string) => ({ ...validEmail, to });
+  const batch = (body: unknown, headers: Record<string, string> = {}) => post("/emails/batch", body, { authorization: "Bearer re_123", ...headers });
+
+  it("delivers every mail of the batch and answers their ids in order", async () => {
+    const response = await batch([mail("a@example.test"), mail("b@example.test")], { "idempotency-key": "b-1" });
+    expect(response.status).toBe(200);
+    const { data } = (await response.json()) as { data: Array<{ id: string }> };
+    expect(standIn.messages().map((m) => [m.id, m.body.to, m.headers.idempotencyKey])).toEqual([
+      [data[0]!.id, "a@example.test", "b-1"],
+      [data[1]!.id, "b@example.test", "b-1"],
+    ]);
+  });
+
+  it("delivers a batch resent under its key once, and answers the same ids", async () => {
+    const body = [mail("a@example.test"), mail("b@example.test")];
+    const first = await (await batch(body, { "idempotency-key": "b-2" })).json();
+    const second = await (await batch(body, { "idempotency-key": "b-2" })).json();
+    expect(second).toEqual(first);
+    expect(standIn.messages()).toHaveLength(2);
+    expect(await json("/_test/idempotency")).toEqual({ "b-2": { deliveries: 1, requests: 2 } });
+    expect((await batch([mail("c@example.test")], { "idempotency-key": "b-2" })).status).toBe(409);
+  });
+
+  it("refuses the whole batch for one invalid mail, unless validation is permissive", async () => {
+    const body = [mail("a@example.test"), { ...validEmail, to: [] }, mail("c@example.test")];
+    expect((await batch(body)).status).toBe(422);
+    expect(standIn.messages()).toEqual([]);
+
+    const response = await batch(body, { "x-batch-validation": "permissive" });
+    const answer = (await response.json()) as { data: Array<{ id: string }>; errors: Array<{ index: number }> };
+    expect(answer.errors).toEqual([{ index: 1, message: expect.any(String) }]);
+    expect(answer.data.map((d) => d.id)).toEqual(standIn.messages().map((m) => m.id));
+    expect(standIn.messages().map((m) => m.body.to)).toEqual(["a@example.test", "c@example.test"]);
+  });
+
+  it("refuses more than 100 mails, and plays failures scoped to any recipient of the batch", async () => {
+    expect((await batch(Array.from({ length: 101 }, (_, i) => mail(`m${i}@example.test`)))).status).toBe(422);
+    standIn.setFailure({ mode: "status", status: 500, times: 1, to: "b@example.test" });
+    expect((await batch([mail("a@example.test"), mail("b@example.test")])).status).toBe(500);
+    expect((await batch([mail("a@example.test"), mail("b@example.test")])).status).toBe(200);
+  });
+});
+
 describe("failure modes", () => {
   it("answers the chosen status `times` times, then recovers", async () => {
     standIn.setFailure({ mode: "status", status: 500, times: 2 });

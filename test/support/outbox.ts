@@ -36,7 +36,7 @@ export function providerDown() {
   const down = createResendMailer({ apiKey: RESEND_KEY, baseUrl: "http://127.0.0.1:9" });
   const up = standInMailer();
   let current = down;
-  const mailer: Mailer = { kind: "resend", send: (mail) => current.send(mail) };
+  const mailer: Mailer = { kind: "resend", send: (mail) => current.send(mail), sendBatch: (mails, key) => current.sendBatch(mails, key) };
   return {
     mailer,
     recover() {

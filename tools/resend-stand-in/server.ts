@@ -22,9 +22,11 @@ export interface ResendStandIn {
   goDown(ms: number): Promise<void>;
 }
 
-// Resend accepts up to 40 MB of mail with attachments; this stand-in only sees our templates.
-const MAX_BODY_BYTES = 1024 * 1024;
+// Resend accepts up to 40 MB of mail with attachments; this stand-in only sees our templates (a
+// batch of 100 of them is well under 4 MB).
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+const MAX_BATCH = 100;
 
 const errorNames: Record<number, string> = {
   400: "validation_error",
@@ -78,6 +80,8 @@ async function handleRequest(state: StandInState, req: IncomingMessage, res: Ser
   switch (route) {
     case "POST /emails":
       return handleSend(state, req, res);
+    case "POST /emails/batch":
+      return handleBatch(state, req, res);
     case "GET /_test/messages":
       return sendJson(res, 200, state.messages(url.searchParams.get("to")));
     case "GET /_test/idempotency":
@@ -92,44 +96,84 @@ async function handleRequest(state: StandInState, req: IncomingMessage, res: Ser
       state.reset();
       return sendJson(res, 200, { ok: true });
   }
-  const knownPaths = ["/emails", "/_test/messages", "/_test/idempotency", "/_test/failure", "/_test/reset"];
+  const knownPaths = ["/emails", "/emails/batch", "/_test/messages", "/_test/idempotency", "/_test/failure", "/_test/reset"];
   if (knownPaths.includes(url.pathname)) return sendError(res, 405, "Method not allowed.");
   return sendError(res, 404, "The requested endpoint does not exist.");
 }
 
-async function handleSend(state: StandInState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** What every send checks first: a failure to play, the key, the body. Null when it answered already. */
+async function admit(state: StandInState, req: IncomingMessage, res: ServerResponse) {
   const raw = await readBody(req);
-  if (raw === null) return sendError(res, 413, "The request body is too large.");
+  if (raw === null) {
+    sendError(res, 413, "The request body is too large.");
+    return null;
+  }
   const body = parseJson(raw);
 
   const failure = state.takeFailure(recipientsOf(body));
   if (failure?.mode === "reset") {
     req.socket.destroy();
-    return;
+    return null;
   }
   if (failure?.mode === "status") {
     const headers: Record<string, string> =
       failure.retryAfterSeconds === undefined ? {} : { "retry-after": String(failure.retryAfterSeconds) };
-    return sendError(res, failure.status, `Simulated ${failure.status} from the stand-in.`, headers);
+    sendError(res, failure.status, `Simulated ${failure.status} from the stand-in.`, headers);
+    return null;
   }
 
   const authorization = req.headers.authorization ?? null;
   if (!authorization || !/^Bearer \S+$/.test(authorization)) {
-    return sendError(res, 401, "Missing API key in the authorization header. Include Authorization: Bearer <key>.");
+    sendError(res, 401, "Missing API key in the authorization header. Include Authorization: Bearer <key>.");
+    return null;
   }
   const idempotencyKey = headerValue(req.headers["idempotency-key"]);
   if (idempotencyKey !== null && (idempotencyKey === "" || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-    return sendError(res, 400, "The Idempotency-Key must be 1 to 256 characters.", {}, "invalid_idempotency_key");
+    sendError(res, 400, "The Idempotency-Key must be 1 to 256 characters.", {}, "invalid_idempotency_key");
+    return null;
   }
-  if (body === undefined) return sendError(res, 400, "The body is not valid JSON.");
-  const problem = validateEmail(body);
+  if (body === undefined) {
+    sendError(res, 400, "The body is not valid JSON.");
+    return null;
+  }
+  return { body, headers: { authorization, idempotencyKey } };
+}
+
+async function handleSend(state: StandInState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const admitted = await admit(state, req, res);
+  if (!admitted) return;
+  const problem = validateEmail(admitted.body);
   if (problem) return sendError(res, 422, problem, {}, "missing_required_field");
 
-  const outcome = state.accept(body as SentEmailBody, { authorization, idempotencyKey });
+  const outcome = state.accept([admitted.body as SentEmailBody], admitted.body, admitted.headers);
   if (outcome.kind === "key-reused") {
     return sendError(res, 409, "This Idempotency-Key was already used with a different body.");
   }
-  return sendJson(res, 200, { id: outcome.id });
+  return sendJson(res, 200, { id: outcome.ids[0] });
+}
+
+// Resend's batch endpoint: up to 100 mails. Strict validation (the default) refuses the whole batch
+// for one invalid mail; `x-batch-validation: permissive` delivers the valid ones and lists the others
+// by index, and `data` holds the ids of the delivered mails in order.
+async function handleBatch(state: StandInState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const admitted = await admit(state, req, res);
+  if (!admitted) return;
+  const mails = admitted.body;
+  if (!Array.isArray(mails) || mails.length === 0) return sendError(res, 422, "The body must be an array of emails.");
+  if (mails.length > MAX_BATCH) return sendError(res, 422, `A batch holds at most ${MAX_BATCH} emails.`);
+  const permissive = headerValue(req.headers["x-batch-validation"]) === "permissive";
+  const errors = mails.flatMap((mail, index) => {
+    const problem = validateEmail(mail);
+    return problem ? [{ index, message: problem }] : [];
+  });
+  if (errors.length > 0 && !permissive) return sendError(res, 422, errors[0]!.message, {}, "missing_required_field");
+
+  const valid = mails.filter((_, index) => !errors.some((e) => e.index === index)) as SentEmailBody[];
+  const outcome = state.accept(valid, mails, admitted.headers);
+  if (outcome.kind === "key-reused") {
+    return sendError(res, 409, "This Idempotency-Key was already used with a different body.");
+  }
+  return sendJson(res, 200, { data: outcome.ids.map((id) => ({ id })), ...(permissive ? { errors } : {}) });
 }
 
 function validateEmail(body: unknown): string | null {

@@ -29,14 +29,15 @@ export interface IdempotencyCount {
 type ActiveFailure = Exclude<FailureMode, { mode: "none" }>;
 
 interface IdempotencyEntry extends IdempotencyCount {
-  id: string;
+  /** The id of each mail the request delivered (one for POST /emails). */
+  ids: string[];
   canonicalBody: string;
 }
 
 export type AcceptOutcome =
-  | { kind: "delivered"; id: string }
-  | { kind: "replayed"; id: string }
-  | { kind: "key-reused"; id: string };
+  | { kind: "delivered"; ids: string[] }
+  | { kind: "replayed"; ids: string[] }
+  | { kind: "key-reused"; ids: string[] };
 
 /** Everything the stand-in remembers; one per server, cleared by reset(). */
 export class StandInState {
@@ -76,20 +77,29 @@ export class StandInState {
     return failure;
   }
 
-  accept(body: SentEmailBody, headers: ReceivedMail["headers"]): AcceptOutcome {
+  /**
+   * Delivers the mails of one request (POST /emails: one; POST /emails/batch: the valid ones), or,
+   * for a key seen before, answers what that request got. `canonical` is what the key is bound to:
+   * the whole request body.
+   */
+  accept(bodies: SentEmailBody[], canonical: unknown, headers: ReceivedMail["headers"]): AcceptOutcome {
     const key = headers.idempotencyKey;
-    const canonicalBody = JSON.stringify(body);
+    const canonicalBody = JSON.stringify(canonical);
     const previous = key === null ? undefined : this.#idempotency.get(key);
     if (previous) {
       previous.requests += 1;
       return previous.canonicalBody === canonicalBody
-        ? { kind: "replayed", id: previous.id }
-        : { kind: "key-reused", id: previous.id };
+        ? { kind: "replayed", ids: previous.ids }
+        : { kind: "key-reused", ids: previous.ids };
     }
-    const id = randomUUID();
-    this.#messages.push({ id, receivedAt: new Date().toISOString(), headers, body });
-    if (key !== null) this.#idempotency.set(key, { id, canonicalBody, deliveries: 1, requests: 1 });
-    return { kind: "delivered", id };
+    const receivedAt = new Date().toISOString();
+    const ids = bodies.map((body) => {
+      const id = randomUUID();
+      this.#messages.push({ id, receivedAt, headers, body });
+      return id;
+    });
+    if (key !== null) this.#idempotency.set(key, { ids, canonicalBody, deliveries: 1, requests: 1 });
+    return { kind: "delivered", ids };
   }
 
   reset(): void {
@@ -100,6 +110,7 @@ export class StandInState {
 }
 
 export function recipientsOf(body: unknown): string[] {
+  if (Array.isArray(body)) return body.flatMap(recipientsOf);
   if (typeof body !== "object" || body === null) return [];
   const to: unknown = (body as Record<string, unknown>).to;
   const list = Array.isArray(to) ? to : [to];

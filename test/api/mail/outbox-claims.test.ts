@@ -84,6 +84,7 @@ describe("one sender per mail", () => {
     const clock = new TestClock();
     const real = standInMailer();
     let hold: { entered: () => void; release: Promise<void> } | null = null;
+    // The request path sends alone; the cron's repeat of that call is held.
     const mailer: Mailer = {
       kind: "resend",
       async send(mail) {
@@ -95,6 +96,7 @@ describe("one sender per mail", () => {
         }
         return real.send(mail);
       },
+      sendBatch: (mails, key) => real.sendBatch(mails, key),
     };
     const t = await createTestService({ clock, background: "manual", deps: { mailer } });
     const email = uniqueEmail("late-sender");
@@ -129,8 +131,9 @@ describe("one sender per mail", () => {
         const result = await real.send(mail);
         if (!lose) return result;
         lose = false;
-        return { ok: false, retryable: true, reason: "resend network_error" };
+        return { ok: false, retryable: true, maybeDelivered: true, reason: "resend network_error" };
       },
+      sendBatch: (mails, key) => real.sendBatch(mails, key),
     };
     const t = await createTestService({ clock, deps: { mailer } });
     const email = uniqueEmail("lost-answer");

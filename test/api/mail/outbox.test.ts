@@ -71,10 +71,12 @@ describe("mail while the provider is unavailable", () => {
   });
 
   describe.each([
-    { name: "a 500", failure: { mode: "status", status: 500 }, reason: "resend 500 internal_server_error" },
-    { name: "a 429 without retry-after", failure: { mode: "status", status: 429 }, reason: "resend 429 rate_limit_exceeded" },
-    { name: "a reset connection", failure: { mode: "reset" }, reason: "resend network_error" },
-  ])("after $name", ({ failure, reason }) => {
+    // No answer or a 5xx: the mail may have been accepted, so the cron repeats the call under the
+    // row's key. A 429: it was refused for certain, so the mail joins a batch under a new key.
+    { name: "a 500", failure: { mode: "status", status: 500 }, reason: "resend 500 internal_server_error", repeated: true },
+    { name: "a 429 without retry-after", failure: { mode: "status", status: 429 }, reason: "resend 429 rate_limit_exceeded", repeated: false },
+    { name: "a reset connection", failure: { mode: "reset" }, reason: "resend network_error", repeated: true },
+  ])("after $name", ({ failure, reason, repeated }) => {
     it("retries after a jittered backoff and then delivers once", async () => {
       const { clock, t } = await serviceAt();
       const email = uniqueEmail("retry");
@@ -90,8 +92,12 @@ describe("mail while the provider is unavailable", () => {
       clock.advance(40_000);
       expect(await deliverDueMail(t.deps)).toBe(1);
       expect(await onlyOutboxRow(t, email)).toMatchObject({ status: "sent", attempts: 2, lastError: null });
-      expect(await mailsTo(email)).toHaveLength(1);
-      expect((await idempotencyCounts())[row.id]?.deliveries).toBe(1);
+      const mails = await mailsTo(email);
+      expect(mails).toHaveLength(1);
+      const key = mails[0]!.headers.idempotencyKey!;
+      expect(key === row.id).toBe(repeated);
+      if (!repeated) expect(key).toMatch(/^outbox-batch\//);
+      expect((await idempotencyCounts())[key]?.deliveries).toBe(1);
     });
   });
 

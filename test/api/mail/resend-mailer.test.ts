@@ -111,7 +111,7 @@ describe("failure classification", () => {
   it("treats a 500 as retryable", async () => {
     const mail = makeMail();
     await failNextSends(mail.to, { mode: "status", status: 500 });
-    expect(await mailer.send(mail)).toEqual({ ok: false, retryable: true, reason: "resend 500 internal_server_error" });
+    expect(await mailer.send(mail)).toEqual({ ok: false, retryable: true, maybeDelivered: true, reason: "resend 500 internal_server_error" });
     expect(await receivedBy(mail.to)).toEqual([]);
   });
 
@@ -121,6 +121,7 @@ describe("failure classification", () => {
     expect(await mailer.send(mail)).toEqual({
       ok: false,
       retryable: true,
+      maybeDelivered: false,
       reason: "resend 429 rate_limit_exceeded",
       retryAfterSeconds: 7,
     });
@@ -130,24 +131,24 @@ describe("failure classification", () => {
     const mail = makeMail();
     await failNextSends(mail.to, { mode: "status", status: 429 });
     const result = await mailer.send(mail);
-    expect(result).toEqual({ ok: false, retryable: true, reason: "resend 429 rate_limit_exceeded" });
+    expect(result).toEqual({ ok: false, retryable: true, maybeDelivered: false, reason: "resend 429 rate_limit_exceeded" });
   });
 
   it("treats a 422 as permanent", async () => {
     const mail = makeMail();
     await failNextSends(mail.to, { mode: "status", status: 422 });
-    expect(await mailer.send(mail)).toEqual({ ok: false, retryable: false, reason: "resend 422 validation_error" });
+    expect(await mailer.send(mail)).toEqual({ ok: false, retryable: false, maybeDelivered: false, reason: "resend 422 validation_error" });
   });
 
   it("treats a connection reset without an answer as a retryable network error", async () => {
     const mail = makeMail();
     await failNextSends(mail.to, { mode: "reset" });
-    expect(await mailer.send(mail)).toEqual({ ok: false, retryable: true, reason: "resend network_error" });
+    expect(await mailer.send(mail)).toEqual({ ok: false, retryable: true, maybeDelivered: true, reason: "resend network_error" });
   });
 
   it("treats a refused connection as a retryable network error", async () => {
     const unreachable = createResendMailer({ apiKey, baseUrl: "http://127.0.0.1:1" });
-    expect(await unreachable.send(makeMail())).toEqual({ ok: false, retryable: true, reason: "resend network_error" });
+    expect(await unreachable.send(makeMail())).toEqual({ ok: false, retryable: true, maybeDelivered: true, reason: "resend network_error" });
   });
 
   it("keeps the recipient and the key out of the reason", async () => {
@@ -156,6 +157,40 @@ describe("failure classification", () => {
     const result = await mailer.send(mail);
     expect(JSON.stringify(result)).not.toContain(mail.to);
     expect(JSON.stringify(result)).not.toContain(apiKey);
+  });
+});
+
+describe("sendBatch against the Resend stand-in", () => {
+  const mailer = createResendMailer({ apiKey, baseUrl: standInUrl });
+
+  it("sends every mail in one call under the batch's key and answers each mail's id in order", async () => {
+    const mails = [makeMail(), makeMail(), makeMail()];
+    const key = `outbox-batch/${crypto.randomUUID()}`;
+    const results = await mailer.sendBatch(mails, key);
+    const received = await Promise.all(mails.map(async (m) => (await receivedBy(m.to))[0]));
+    expect(results).toEqual(received.map((r) => ({ ok: true, providerId: r?.id })));
+    expect(received.map((r) => r?.headers.idempotencyKey)).toEqual([key, key, key]);
+  });
+
+  it("delivers a batch repeated under its key once", async () => {
+    const mails = [makeMail(), makeMail()];
+    const key = `outbox-batch/${crypto.randomUUID()}`;
+    const first = await mailer.sendBatch(mails, key);
+    expect(await mailer.sendBatch(mails, key)).toEqual(first);
+    for (const mail of mails) expect(await receivedBy(mail.to)).toHaveLength(1);
+  });
+
+  it("fails only the mail Resend refuses, and every mail alike when the call fails", async () => {
+    const good = makeMail();
+    const refused = makeMail({ subject: "" });
+    expect(await mailer.sendBatch([good, refused], `outbox-batch/${crypto.randomUUID()}`)).toEqual([
+      { ok: true, providerId: (await receivedBy(good.to))[0]?.id ?? expect.any(String) },
+      { ok: false, retryable: false, maybeDelivered: false, reason: "resend 422 validation_error" },
+    ]);
+    const mails = [makeMail(), makeMail()];
+    await failNextSends(mails[1]!.to, { mode: "status", status: 429, times: 1 });
+    const failure = { ok: false, retryable: true, maybeDelivered: false, reason: "resend 429 rate_limit_exceeded" };
+    expect(await mailer.sendBatch(mails, `outbox-batch/${crypto.randomUUID()}`)).toEqual([failure, failure]);
   });
 });
 

@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import worker from "../../../src/index.ts";
 import { eq } from "drizzle-orm";
 import { auditEvents, emailTokens, outbox, rateLimits, refreshTokens, sessions, webhookEvents } from "../../../src/db/schema.ts";
+import { DELETE_CHUNK } from "../../../src/db/chunked-delete.ts";
+import { pruneExpiredRows } from "../../../src/db/retention.ts";
+import { CronBudget, unlimitedBudget } from "../../../src/lib/cron-budget.ts";
 import { createTestService } from "../../support/service.ts";
 import { createConfirmedUser } from "../../support/flows.ts";
 
@@ -62,5 +65,27 @@ describe("retention", () => {
     // The live session and its recent audit trail are untouched.
     expect((await t.post("/v1/token/refresh", { refresh_token: session.refresh_token })).status).toBe(200);
     expect((await db.select().from(auditEvents).where(eq(auditEvents.userId, userId))).length).toBeGreaterThan(0);
+  });
+});
+
+describe("retention in chunks", () => {
+  // No statement deletes more than DELETE_CHUNK rows, so none holds the write lock for long, and a
+  // run whose budget is spent leaves the rest to the next one.
+  it("deletes a backlog a chunk per statement, as far as the budget goes, and the next run finishes it", async () => {
+    const t = await createTestService();
+    const now = Date.now();
+    const old = now - 100 * 24 * 3600_000;
+    const rows = Array.from({ length: 2 * DELETE_CHUNK + 500 }, (_, i) => ({ id: `old-${i}`, userId: "u", type: "login_succeeded", ip: null, userAgent: null, createdAt: old }));
+    for (let i = 0; i < rows.length; i += 500) await t.deps.db.insert(auditEvents).values(rows.slice(i, i + 500));
+    const count = async () => (await t.deps.db.select({ id: auditEvents.id }).from(auditEvents)).length;
+
+    // Ended sessions take 2 subrequests (none found), expired refresh tokens 1, then audit rows get 2.
+    const writesBefore = await t.dbWrites();
+    await pruneExpiredRows(t.deps.db, now, new CronBudget(5, Date.now() + 60_000));
+    expect(await count()).toBe(500);
+    expect((await t.dbWrites()) - writesBefore).toBe(3);
+
+    await pruneExpiredRows(t.deps.db, now, unlimitedBudget());
+    expect(await count()).toBe(0);
   });
 });
