@@ -6,5 +6,5 @@ CREATE INDEX `email_tokens_expires` ON `email_tokens` (`expires_at`);--> stateme
 CREATE INDEX `rate_limits_window` ON `rate_limits` (`window_ends_at`);--> statement-breakpoint
 CREATE INDEX `refresh_tokens_expires` ON `refresh_tokens` (`expires_at`);--> statement-breakpoint
 CREATE INDEX `sessions_expires` ON `sessions` (`expires_at`);--> statement-breakpoint
-CREATE INDEX `sessions_revoked` ON `sessions` (`revoked_at`);--> statement-breakpoint
+CREATE INDEX `sessions_revoked` ON `sessions` (`revoked_at`) WHERE "sessions"."revoked_at" is not null;--> statement-breakpoint
 CREATE INDEX `webhook_events_received` ON `webhook_events` (`received_at`);

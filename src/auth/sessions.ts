@@ -1,4 +1,4 @@
-import { and, eq, gt, inArray, isNull, sql, type SQL } from "drizzle-orm";
+import { and, eq, exists, gt, inArray, isNull, sql, type SQL } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { refreshTokens, sessions, users } from "../db/schema.ts";
@@ -65,11 +65,15 @@ export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: num
   const successorHash = await hashToken(deps.tokenKey, successorToken);
   const maxAgeMs = config.sessionMaxAge * 1000;
   const capped = (createdAt: unknown) => sql<number>`min(${now + config.refreshTokenTtl * 1000}, ${createdAt} + ${maxAgeMs})`;
-  const liveSessions = db
-    .select({ id: sessions.id })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(isNull(sessions.revokedAt), isNull(users.disabledAt), gt(sessions.createdAt, now - maxAgeMs)));
+  // Correlated with the token's row, so it looks up that one session: as `session_id IN (live
+  // sessions)` SQLite built the list of every live session first, a scan of the whole table.
+  const sessionIsLive = exists(
+    db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.id, refreshTokens.sessionId), isNull(sessions.revokedAt), isNull(users.disabledAt), gt(sessions.createdAt, now - maxAgeMs))),
+  );
   const rotated = db.select({ id: refreshTokens.sessionId }).from(refreshTokens).where(eq(refreshTokens.replacedBy, successorId));
   const statements = [
     db
@@ -80,7 +84,7 @@ export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: num
           eq(refreshTokens.tokenHash, tokenHash),
           isNull(refreshTokens.usedAt),
           gt(refreshTokens.expiresAt, now),
-          inArray(refreshTokens.sessionId, liveSessions),
+          sessionIsLive,
         ),
       )
       .returning({ sessionId: refreshTokens.sessionId }),

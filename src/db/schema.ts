@@ -84,7 +84,7 @@ export const sessions = sqliteTable(
     ip: text("ip"),
     userAgent: text("user_agent"),
   },
-  (t) => [index("sessions_user").on(t.userId), index("sessions_expires").on(t.expiresAt), index("sessions_revoked").on(t.revokedAt)],
+  (t) => [index("sessions_user").on(t.userId), index("sessions_expires").on(t.expiresAt), index("sessions_revoked").on(t.revokedAt).where(sql`${t.revokedAt} is not null`)],
 );
 
 // One row per issued refresh token. Rotation marks the presented row used and inserts its

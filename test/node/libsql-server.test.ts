@@ -476,6 +476,32 @@ describe("server features", () => {
     }
   });
 
+  it("lists each distinct statement per database with its count and time, and the longest write-lock hold, behind the token", async () => {
+    const own = await start();
+    try {
+      const named = client(own.urlFor("plans-a"));
+      await named.execute("CREATE TABLE t (x)");
+      await named.execute({ sql: "INSERT INTO t VALUES (?)", args: [1] });
+      await named.execute({ sql: "INSERT INTO t VALUES (?)", args: [2] });
+      await named.batch(["UPDATE t SET x = x + 1", "SELECT x FROM t"], "write");
+      const get = (authorization: string) => fetch(new URL("statements", own.url), { headers: { authorization } });
+      expect((await get("")).status).toBe(401);
+      const listed = (await (await get(`Bearer ${TOKEN}`)).json()) as import("../../tools/libsql-server/server.ts").Statements;
+      const texts = listed.databases["plans-a"]!.map((s) => [s.sql, s.count]);
+      expect(texts).toEqual(expect.arrayContaining([["CREATE TABLE t (x)", 1], ["INSERT INTO t VALUES (?)", 2], ["UPDATE t SET x = x + 1", 1], ["SELECT x FROM t", 1]]));
+      // Arguments are never kept: only the texts.
+      expect(JSON.stringify(listed)).not.toMatch(/"args"/);
+      expect(listed.longestLockHolds["plans-a"]!.ms).toBeGreaterThanOrEqual(0);
+      expect(listed.longestLockHolds["plans-a"]!.sqls.length).toBeGreaterThan(0);
+      expect(own.statements()).toEqual(listed);
+
+      const reset = await fetch(new URL("statements/reset", own.url), { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(await reset.json()).toEqual({ databases: {}, longestLockHolds: {} });
+    } finally {
+      await own.close();
+    }
+  });
+
   it("keeps named databases independent", async () => {
     const a = client(server.urlFor("indep-a"));
     const b = client(server.urlFor("indep-b"));

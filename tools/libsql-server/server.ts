@@ -40,11 +40,31 @@ export interface Stats {
   writes: Record<string, number>;
 }
 
+/** Each distinct SQL text a database has run (arguments are never kept), with how often and how long. */
+export interface StatementStats {
+  sql: string;
+  count: number;
+  maxMs: number;
+  totalMs: number;
+}
+
+/** The longest a pipeline held a database's write lock, and the statements it ran meanwhile. */
+export interface LockHold {
+  ms: number;
+  sqls: string[];
+}
+
+export interface Statements {
+  databases: Record<string, StatementStats[]>;
+  longestLockHolds: Record<string, LockHold>;
+}
+
 export interface LibsqlServer {
   url: string;
   port: number;
   urlFor(name: string): string;
   stats(): Stats;
+  statements(): Statements;
   close(): Promise<void>;
 }
 
@@ -86,6 +106,20 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
   const batons = new Map<string, Stream>();
   const streams = new Set<Stream>();
   let stats: Stats = { pipelines: 0, databases: {}, writes: {} };
+  // For the query-plan test and the scale bench: which statements ran, and how long the write lock
+  // was held. Reset with POST /statements/reset.
+  let statements = new Map<string, Map<string, StatementStats>>();
+  let lockHolds = new Map<string, LockHold>();
+  const observer = (dbName: string, ran: string[]) => (text: string, ms: number) => {
+    ran.push(text);
+    let byText = statements.get(dbName);
+    if (!byText) statements.set(dbName, (byText = new Map()));
+    const seen = byText.get(text) ?? { sql: text, count: 0, maxMs: 0, totalMs: 0 };
+    seen.count++;
+    seen.maxMs = Math.max(seen.maxMs, ms);
+    seen.totalMs += ms;
+    byText.set(text, seen);
+  };
   let nextStreamId = 1;
   let closing = false;
 
@@ -208,8 +242,15 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
 
     stats.writes[dbName] = (stats.writes[dbName] ?? 0) + countWrites(stream, requests);
     let results: StreamResult[];
+    const ran: string[] = [];
+    stream.observe = observer(dbName, ran);
+    let lockedAt: number | null = null;
     try {
-      if (needsLock(stream, requests)) await stream.db.lock.acquire(stream, lockWaitMs);
+      if (needsLock(stream, requests)) {
+        const held = stream.db.lock.owner === stream;
+        await stream.db.lock.acquire(stream, lockWaitMs);
+        if (!held) lockedAt = performance.now();
+      }
       results = requests.map((r) => stream.handle(r));
     } catch (e) {
       results = requests.map(() => ({ type: "error", error: toHranaError(e) }));
@@ -217,7 +258,12 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
     } finally {
       stream.busy = false;
     }
-    if (!stream.inTransaction) stream.db.lock.release(stream);
+    if (!stream.inTransaction) {
+      stream.db.lock.release(stream);
+      // A hold that began and ended in this pipeline (an interactive transaction spans several).
+      const ms = lockedAt === null ? 0 : performance.now() - lockedAt;
+      if (lockedAt !== null && ms > (lockHolds.get(dbName)?.ms ?? -1)) lockHolds.set(dbName, { ms, sqls: ran });
+    }
 
     let baton: string | null = null;
     if (stream.closed || closing) {
@@ -256,7 +302,24 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
       stats = { pipelines: 0, databases: {}, writes: {} };
       return sendJson(res, 200, stats);
     }
+    // SQL texts are no secret, but nothing else here needs to be open: both take the token.
+    if (!named && method === "GET" && path === "/statements") {
+      authorize(req);
+      return sendJson(res, 200, statementsNow());
+    }
+    if (!named && method === "POST" && path === "/statements/reset") {
+      statements = new Map();
+      lockHolds = new Map();
+      return sendJson(res, 200, statementsNow());
+    }
     throw new HttpError(404, `Not found: ${method} ${url.pathname}`, "NOT_FOUND");
+  }
+
+  function statementsNow(): Statements {
+    return {
+      databases: Object.fromEntries([...statements].map(([name, byText]) => [name, [...byText.values()]])),
+      longestLockHolds: Object.fromEntries(lockHolds),
+    };
   }
 
   const server = createServer((req, res) => {
@@ -286,6 +349,7 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
       return `${url}db/${name}/`;
     },
     stats: () => structuredClone(stats),
+    statements: () => structuredClone(statementsNow()),
     async close(): Promise<void> {
       if (closing) return;
       closing = true;

@@ -6,6 +6,9 @@ import { decodeValue, encodeValue, ProtoError, toHranaError, type HranaError, ty
 type Obj = Record<string, unknown>;
 export type StreamResult = { type: "ok"; response: Obj } | { type: "error"; error: HranaError };
 
+/** Told about every statement a stream runs: its SQL text and how long SQLite took. */
+export type StatementObserver = (sql: string, ms: number) => void;
+
 export class Stream {
   id: number;
   db: LocalDatabase;
@@ -14,11 +17,13 @@ export class Stream {
   baton: string | null = null;
   busy = false;
   timer: NodeJS.Timeout | undefined;
+  observe: StatementObserver;
 
-  constructor(id: number, db: LocalDatabase) {
+  constructor(id: number, db: LocalDatabase, observe: StatementObserver = () => {}) {
     this.id = id;
     this.db = db;
     this.conn = db.acquire();
+    this.observe = observe;
   }
 
   get closed(): boolean {
@@ -50,9 +55,9 @@ export class Stream {
       const r = req as Obj;
       switch (type) {
         case "execute":
-          return ok({ type, result: executeStmt(conn, asObj(r.stmt, "stmt"), this.sqls) });
+          return ok({ type, result: executeStmt(conn, asObj(r.stmt, "stmt"), this.sqls, this.observe) });
         case "batch":
-          return ok({ type, result: executeBatch(conn, asObj(r.batch, "batch"), this.sqls) });
+          return ok({ type, result: executeBatch(conn, asObj(r.batch, "batch"), this.sqls, this.observe) });
         case "sequence":
           conn.exec(resolveSql(r, this.sqls));
           return ok({ type });
@@ -115,9 +120,18 @@ function bindings(stmt: Obj): SqlValue[] | Record<string, SqlValue> {
   return out;
 }
 
-function executeStmt(conn: Conn, stmt: Obj, sqls: Map<number, string>): Obj {
+function executeStmt(conn: Conn, stmt: Obj, sqls: Map<number, string>, observe: StatementObserver): Obj {
   const sql = resolveSql(stmt, sqls);
   if (sql.trim() === "") throw new ProtoError("SQL string does not contain any statement", "SQL_NO_STATEMENT");
+  const started = performance.now();
+  try {
+    return runStmt(conn, stmt, sql);
+  } finally {
+    observe(sql, performance.now() - started);
+  }
+}
+
+function runStmt(conn: Conn, stmt: Obj, sql: string): Obj {
   const args = bindings(stmt);
   const prepared = conn.prepare(sql);
   const before = counters(conn)[2];
@@ -146,7 +160,7 @@ function counters(conn: Conn): [bigint, bigint, bigint] {
   return conn.prepare("SELECT changes(), last_insert_rowid(), total_changes()").raw(true).all()[0] as [bigint, bigint, bigint];
 }
 
-function executeBatch(conn: Conn, batch: Obj, sqls: Map<number, string>): Obj {
+function executeBatch(conn: Conn, batch: Obj, sqls: Map<number, string>, observe: StatementObserver): Obj {
   const steps = Array.isArray(batch.steps) ? (batch.steps as unknown[]) : [];
   const results: (Obj | null)[] = [];
   const errors: (HranaError | null)[] = [];
@@ -156,7 +170,7 @@ function executeBatch(conn: Conn, batch: Obj, sqls: Map<number, string>): Obj {
     try {
       const step = asObj(raw, "batch step");
       if (step.condition === undefined || step.condition === null || evalCond(step.condition, results, errors, conn)) {
-        result = executeStmt(conn, asObj(step.stmt, "stmt"), sqls);
+        result = executeStmt(conn, asObj(step.stmt, "stmt"), sqls, observe);
       }
     } catch (e) {
       error = toHranaError(e);

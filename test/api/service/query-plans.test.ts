@@ -1,0 +1,144 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { pruneExpiredRows } from "../../../src/db/retention.ts";
+import { unlimitedBudget } from "../../../src/lib/cron-budget.ts";
+import { pruneExpiredCounters } from "../../../src/limits/prune.ts";
+import { deliverDueMail } from "../../../src/mail/outbox.ts";
+import { createConfirmedUser, login, PASSWORD, type SessionBody } from "../../support/flows.ts";
+import { mailsTo, setMailFailure, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { onlyOutboxRow } from "../../support/outbox.ts";
+import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { emailEvent, newWebhookSecret, postWebhook } from "../../support/webhooks.ts";
+
+// The tables that grow with users and time. A query that reads one of them whole (a SCAN, of the
+// table or of a whole index) costs what the table holds: fine for ten rows, not for ten million.
+const LARGE_TABLES = ["users", "sessions", "refresh_tokens", "email_tokens", "audit_events", "outbox", "rate_limits", "registrations"];
+
+interface Captured {
+  sql: string;
+  count: number;
+}
+
+async function statementsOf(dbName: string): Promise<Captured[]> {
+  const res = await fetch(`${env.LIBSQL_BASE_URL.replace(/\/$/, "")}/statements`, { headers: { authorization: `Bearer ${env.LIBSQL_AUTH_TOKEN}` } });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { databases: Record<string, Captured[]> }).databases[dbName] ?? [];
+}
+
+/** Placeholders outside string literals and quoted names: SQLite binds what is not given as NULL. */
+function placeholders(text: string): number {
+  return [...text.matchAll(/'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\?/g)].filter(([m]) => m === "?").length;
+}
+
+async function planOf(t: TestService, text: string): Promise<string[]> {
+  const result = await t.deps.db.$client.execute({ sql: `EXPLAIN QUERY PLAN ${text}`, args: new Array(placeholders(text)).fill(null) });
+  return result.rows.map((row) => String(row.detail));
+}
+
+function fullScans(plan: string[]): string[] {
+  return plan.filter((line) => {
+    const scanned = /^SCAN (\w+)/.exec(line)?.[1];
+    return scanned !== undefined && LARGE_TABLES.includes(scanned);
+  });
+}
+
+// Every flow, once, on a fresh database: what it sends is what the service sends in production.
+async function driveEveryFlow(t: TestService, clock: TestClock, secret: string) {
+  const client = (n: number) => ({ "cf-connecting-ip": `198.51.100.${n}` });
+  const post = (path: string, json: unknown, headers: Record<string, string> = client(1), token?: string) =>
+    t.request(path, { method: "POST", json, headers, token });
+
+  // Sign-up: new address, taken address, resend, confirm with a wrong and the right password, PKCE.
+  const { email, session } = await createConfirmedUser(t, "plans");
+  await post("/v1/register", { email, password: PASSWORD });
+  const pending = uniqueEmail("plans-pending");
+  await post("/v1/register", { email: pending, password: PASSWORD, name: "Ana" });
+  clock.advance(61_000);
+  await post("/v1/confirm/resend", { email: pending });
+  await t.settle();
+  const confirmToken = tokenFrom((await mailsTo(pending)).at(-1));
+  await post("/v1/confirm", { token: confirmToken, password: "not the password at all" });
+  await post("/v1/confirm", { token: confirmToken, code_verifier: "v".repeat(43) });
+  expect((await post("/v1/confirm", { token: confirmToken, password: PASSWORD })).status).toBe(200);
+
+  // Login: right, wrong, unknown, locked out, the unlock code past the day's failures.
+  await login(t, email);
+  await post("/v1/login", { email: uniqueEmail("nobody"), password: PASSWORD });
+  for (let i = 0; i < t.deps.config.loginFailuresPerDay; i++) await post("/v1/login", { email, password: "wrong wrong wrong" }, client(10 + i));
+  await post("/v1/login", { email, password: PASSWORD }, client(99));
+  await t.settle();
+  const code = /\n([0-9]{6})\n/.exec((await mailsTo(email)).at(-1)?.body.text ?? "")?.[1];
+  expect(code).toBeDefined();
+  await post("/v1/login", { email, password: PASSWORD, unlock_code: code === "000000" ? "000001" : "000000" }, client(98));
+  expect((await post("/v1/login", { email, password: PASSWORD, unlock_code: code }, client(97))).status).toBe(200);
+
+  // Session: me, events, refresh, a reused refresh token, logout, logout everywhere.
+  await t.request("/v1/me", { token: session.access_token });
+  await t.request("/v1/me/events", { token: session.access_token });
+  const refreshed = (await (await post("/v1/token/refresh", { refresh_token: session.refresh_token })).json()) as { session: SessionBody };
+  await post("/v1/token/refresh", { refresh_token: session.refresh_token });
+  const other = await login(t, email);
+  await post("/v1/logout", {}, client(1), other.access_token);
+  const third = await login(t, email);
+  await post("/v1/logout", { all: true }, client(1), third.access_token);
+  expect(refreshed.session).toBeDefined();
+
+  // Passwords: forgot (known, unknown), reset, change.
+  clock.advance(61_000);
+  await post("/v1/password/forgot", { email });
+  await post("/v1/password/forgot", { email: uniqueEmail("nobody") });
+  await t.settle();
+  const resetToken = tokenFrom((await mailsTo(email)).filter((m) => m.body.text?.includes("/reset#token=")).at(-1));
+  expect((await post("/v1/password/reset", { token: resetToken, password: "a brand new passphrase" })).status).toBe(200);
+  const fresh = await login(t, email, "a brand new passphrase");
+  await post("/v1/password/change", { current_password: "a brand new passphrase", new_password: "another new passphrase" }, client(1), fresh.access_token);
+  await t.request("/health");
+  await t.request("/.well-known/jwks.json");
+
+  // Mail: a send that fails (429) waits for the cron; Resend's events about a sent mail.
+  const bounced = uniqueEmail("plans-bounce");
+  await setMailFailure({ mode: "status", status: 429, times: 1, to: bounced });
+  await post("/v1/register", { email: bounced, password: PASSWORD });
+  await t.settle();
+  const row = await onlyOutboxRow(t, bounced);
+  clock.advance(60_000);
+  expect(await deliverDueMail(t.deps)).toBe(1);
+  const sent = await onlyOutboxRow(t, bounced);
+  expect(sent.id).toBe(row.id);
+  expect((await postWebhook(t, emailEvent("email.delivered", sent.providerId!, bounced), { secret })).status).toBe(204);
+  expect((await postWebhook(t, emailEvent("email.bounced", sent.providerId!, bounced, { bounce: { type: "Permanent" } }), { secret })).status).toBe(204);
+
+  // Housekeeping, much later, when everything above has expired.
+  clock.advance(120 * 24 * 3600_000);
+  const now = clock.now();
+  await pruneExpiredRows(t.deps.db, now, unlimitedBudget());
+  await pruneExpiredCounters(t.deps.db, now, unlimitedBudget());
+}
+
+describe("every statement the service issues", () => {
+  it("is answered through an index: no query plan reads a large table whole", async () => {
+    const secret = newWebhookSecret();
+    // Webhook signatures are checked against the real time as well, so the clock starts there.
+    const clock = new TestClock(Date.now());
+    const t = await createTestService({ clock, settings: { RESEND_WEBHOOK_SECRET: secret, LOGIN_FAILURES_PER_DAY: "5" } });
+    await driveEveryFlow(t, clock, secret);
+    await setMailFailure({ mode: "none", to: uniqueEmail("unused") });
+
+    const issued = (await statementsOf(t.dbName)).filter((s) => !/^\s*(EXPLAIN|BEGIN|COMMIT|ROLLBACK|PRAGMA)\b/i.test(s.sql));
+    // Enough distinct statements that the flows above really ran (the list grows with features).
+    expect(issued.length).toBeGreaterThan(50);
+    const offenders: Array<{ sql: string; scans: string[] }> = [];
+    for (const { sql } of issued) {
+      const scans = fullScans(await planOf(t, sql));
+      if (scans.length > 0) offenders.push({ sql, scans });
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it("would be caught reading a large table whole", async () => {
+    const t = await createTestService();
+    expect(fullScans(await planOf(t, "select id from sessions where revoked_reason = ?"))).toEqual(["SCAN sessions"]);
+    expect(fullScans(await planOf(t, "select count(*) from audit_events"))).toHaveLength(1);
+    expect(fullScans(await planOf(t, "select id from sessions where id = ?"))).toEqual([]);
+  });
+});
