@@ -18,6 +18,11 @@ export class CronBudget {
     return true;
   }
 
+  /** Gives back what a step took but did not use (it reserves for its worst case). */
+  refund(n: number): void {
+    this.#left += Math.max(0, n);
+  }
+
   get left(): number {
     return this.#left;
   }

@@ -107,8 +107,12 @@ export async function deliverDueMail(deps: MailDeps, budget: CronBudget = unlimi
   while (budget.take(STEP_SUBREQUESTS)) {
     const step = await claimStep(deps);
     claimed += step.fresh.length + step.keyed.length;
-    if (step.fresh.length + step.keyed.length === 0) break;
-    await deliverStep(deps, step, pace);
+    if (step.fresh.length + step.keyed.length === 0) {
+      budget.refund(STEP_SUBREQUESTS - 1);
+      break;
+    }
+    const calls = await deliverStep(deps, step, pace);
+    budget.refund(STEP_SUBREQUESTS - (2 + calls));
     if (step.fresh.length < MAIL_BATCH && step.keyed.length < KEYED_ROWS_PER_STEP) break;
   }
   return claimed;
@@ -149,7 +153,9 @@ async function claimStep(deps: MailDeps) {
 }
 
 // A call per group (the fresh batch, each keyed group), one round trip for every outcome.
-async function deliverStep(deps: MailDeps, step: Awaited<ReturnType<typeof claimStep>>, pace: () => Promise<void>): Promise<void> {
+/** Returns how many provider calls it made. */
+async function deliverStep(deps: MailDeps, step: Awaited<ReturnType<typeof claimStep>>, pace: () => Promise<void>): Promise<number> {
+  let calls = 0;
   const groups = new Map<string, OutboxRow[]>();
   for (const row of [...step.fresh, ...step.keyed]) groups.set(row.sendKey!, [...(groups.get(row.sendKey!) ?? []), row]);
   const random = Math.random();
@@ -162,6 +168,7 @@ async function deliverStep(deps: MailDeps, step: Awaited<ReturnType<typeof claim
     let results: SendResult[] = [];
     if (sending.length > 0) {
       await pace();
+      calls++;
       // A row the request path sent alone is repeated alone: its key is its id.
       const single = sending.length === 1 && key === sending[0]!.row.id;
       results = single ? [await sendOne(deps, sending[0]!.mail)] : await sendMany(deps, sending.map((s) => s.mail), key);
@@ -178,6 +185,7 @@ async function deliverStep(deps: MailDeps, step: Awaited<ReturnType<typeof claim
     // The rows stay claimed until their lease ends; a later run repeats the calls under their keys.
     logEvent("mail_step_error", { rows: outcomes.length, error: err instanceof Error ? err.name : "error" });
   }
+  return calls;
 }
 
 function sendOne(deps: MailDeps, mail: OutgoingMail): Promise<SendResult> {
