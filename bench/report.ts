@@ -1,6 +1,7 @@
 // Markdown tables (readable in a terminal, pasteable into README) and the target verdicts.
 import type { BundleReport, StartupProfile } from "./bundle.ts";
 import type { ColdStart } from "./cold-start.ts";
+import type { DrainResult } from "./drain.ts";
 import type { LoadResult } from "./load.ts";
 import type { RoundTrips } from "./round-trips.ts";
 
@@ -43,6 +44,7 @@ export interface Results {
   roundTrips: RoundTrips[];
   bundle: Omit<BundleReport, "path">;
   startup: Startup;
+  drain: DrainResult;
   targets: Target[];
   /** Wall time of each phase of the run. */
   phaseSeconds: Record<string, number>;
@@ -66,7 +68,11 @@ export function bundleGzipKiB(bundle: Pick<BundleReport, "gzipBytes" | "wrangler
   return bundle.wrangler?.gzipKiB ?? bundle.gzipBytes / 1024;
 }
 
-export function judge(r: Pick<Results, "ratios" | "roundTrips"> & { bundle: Pick<BundleReport, "gzipBytes" | "wrangler">; startup: Pick<Startup, "profile" | "cold"> }): Target[] {
+export const DRAIN_TARGET_PER_MINUTE = 2000;
+
+export function judge(
+  r: Pick<Results, "ratios" | "roundTrips" | "drain"> & { bundle: Pick<BundleReport, "gzipBytes" | "wrangler">; startup: Pick<Startup, "profile" | "cold"> },
+): Target[] {
   const times = (v: number) => `${v.toFixed(3)} ×`;
   const targets: Target[] = [
     {
@@ -89,6 +95,12 @@ export function judge(r: Pick<Results, "ratios" | "roundTrips"> & { bundle: Pick
   }
   const gzip = bundleGzipKiB(r.bundle);
   targets.push({ target: `bundle ≤ ${BUNDLE_GZIP_TARGET_KIB} KiB gzipped`, measured: `${gzip.toFixed(1)} KiB`, met: gzip <= BUNDLE_GZIP_TARGET_KIB });
+  const d = r.drain;
+  targets.push({
+    target: `backlog drain ≥ ${DRAIN_TARGET_PER_MINUTE} mails per cron minute, none sent twice`,
+    measured: `${Math.round(d.mailsPerMinute)}/min, ${d.duplicates} twice, ${d.missing} missing`,
+    met: d.mailsPerMinute >= Math.min(DRAIN_TARGET_PER_MINUTE, d.mails) && d.duplicates === 0 && d.missing === 0,
+  });
   const me = r.roundTrips.find((t) => t.endpoint === "GET /v1/me");
   if (me) targets.push({ target: "GET /v1/me: 0 libSQL requests", measured: String(me.responsePath), met: me.responsePath === 0 && me.total === 0 });
   const writes = r.roundTrips.filter((t) => WRITE.test(t.endpoint));
@@ -160,6 +172,13 @@ export function formatResults(r: Results): string {
       ["first request to a fresh isolate (median of trials)", "first ms", "warm ms", "first ÷ warm", "trials (first/warm ms)"],
       s.cold.map((c) => [c.endpoint, ms(c.coldMs), ms(c.warmMs), c.ratio.toFixed(2), c.trials.map((t) => `${ms(t.coldMs)}/${ms(t.warmMs)}`).join(", ")]),
     ),
+  );
+  out.push("");
+  const d = r.drain;
+  out.push(
+    `Backlog drain: ${d.mails} mails queued, delivered by ${d.runs.length} cron run(s) (${d.runs.map((x) => `${x.sent} in ${x.seconds.toFixed(1)} s`).join(", ")}; ` +
+      `${d.totalSeconds.toFixed(0)} s in all, runs fired back to back) with ${d.providerCalls} calls to the Resend stand-in: ` +
+      `${Math.round(d.mailsPerMinute)} mails per cron run (a minute apart); ${d.delivered} delivered, ${d.duplicates} twice, ${d.missing} missing.`,
   );
   out.push("");
   out.push(table(["target", "measured", "met"], r.targets.map((t) => [t.target, t.measured, t.met ? "yes" : "**no**"])));

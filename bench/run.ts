@@ -10,6 +10,7 @@ import { SETTING_NAMES } from "../src/config.ts";
 import { benchIp, call, inParallel, login, PASSWORD, registerConfirmed, type Session } from "./api.ts";
 import { buildBundle, profileStartup } from "./bundle.ts";
 import { measureColdStarts, median } from "./cold-start.ts";
+import { measureDrain } from "./drain.ts";
 import { runGroup, type LoadCase, type LoadResult } from "./load.ts";
 import { formatResults, judge, type Machine, type Results } from "./report.ts";
 import { startDbGate } from "./db-gate.ts";
@@ -20,8 +21,8 @@ const HERE = fileURLToPath(new URL(".", import.meta.url));
 const { values: args } = parseArgs({ options: { smoke: { type: "boolean", default: false }, keep: { type: "boolean", default: false } } });
 const smoke = args.smoke || process.env.BENCH_SMOKE === "1";
 const plan = smoke
-  ? { seconds: 1, rounds: 1, warmupSeconds: 0.5, trials: 1, forgotUsers: 4, coldTrials: 1, startupProfiles: 3 }
-  : { seconds: 5, rounds: 5, warmupSeconds: 1, trials: 2, forgotUsers: 10, coldTrials: 3, startupProfiles: 7 };
+  ? { seconds: 1, rounds: 1, warmupSeconds: 0.5, trials: 1, forgotUsers: 4, coldTrials: 1, startupProfiles: 3, drainMails: 300 }
+  : { seconds: 5, rounds: 5, warmupSeconds: 1, trials: 2, forgotUsers: 10, coldTrials: 3, startupProfiles: 7, drainMails: 10_000 };
 
 // Limits that a loop of logins, registrations and forgot calls from one machine would trip (the load
 // also sends a different CF-Connecting-IP per request), and no lookups on the internet. Only settings
@@ -228,6 +229,30 @@ async function main(): Promise<number> {
     );
     for (const c of coldStarts) console.log(`    ${c.endpoint}: first ${c.coldMs.toFixed(1)} ms, then ${c.warmMs.toFixed(1)} ms (${c.ratio.toFixed(2)} ×)`);
     phase("cold starts");
+
+    console.log(`backlog drain: ${plan.drainMails} mails through the cron handler and Resend's batch endpoint (local stand-in)…`);
+    const drain = await measureDrain({
+      count: plan.drainMails,
+      libsql,
+      counter,
+      pepper: settings.PASSWORD_PEPPER!,
+      start: (resendBaseUrl) =>
+        startWorker({
+          dir,
+          name: "drain",
+          bundle: bundle.path,
+          dbUrl: libsql.url,
+          dbAuthToken: libsql.authToken,
+          settings: { ...settings, RESEND_API_KEY: "re_bench_drain", RESEND_BASE_URL: resendBaseUrl },
+          scheduled: true,
+        }),
+    });
+    console.log(
+      `    ${drain.delivered} of ${drain.mails} delivered in ${drain.runs.length} run(s) (${drain.runs.map((r) => `${r.sent} in ${r.seconds.toFixed(1)} s`).join(", ")}), ` +
+        `${drain.providerCalls} provider calls, ${drain.duplicates} twice`,
+    );
+    if (drain.duplicates > 0 || drain.missing > 0) failed = true;
+    phase("drain");
     const forgot = load.find((l) => l.name.includes("forgot"))!;
     if (forgot.requests > plan.forgotUsers * Number(BENCH_SETTINGS.MAIL_PER_ADDRESS_PER_HOUR)) {
       console.warn("  note: forgot ran past the per-address mail budget; later answers took the cheaper over-budget path");
@@ -263,7 +288,8 @@ async function main(): Promise<number> {
       roundTrips,
       bundle: bundleReport,
       startup: { readyMs: loaded.startup.readyMs, profile, cold: coldStarts },
-      targets: judge({ ratios, roundTrips, bundle: bundleReport, startup: { profile, cold: coldStarts } }),
+      drain,
+      targets: judge({ ratios, roundTrips, bundle: bundleReport, startup: { profile, cold: coldStarts }, drain }),
       phaseSeconds: phases,
     };
     mkdirSync(join(HERE, "results"), { recursive: true });

@@ -60,13 +60,15 @@ export interface WorkerOptions {
    * instead of a first /health, so the caller's own first request is the isolate's first.
    */
   cold?: boolean;
+  /** Exposes GET /cdn-cgi/local/scheduled, which runs the Worker's scheduled handler once (wrangler --test-scheduled). */
+  scheduled?: boolean;
 }
 
 /** The libSQL server on a fresh database file in `dir`, migrated, with the token it generated (read from its stdout). */
-export async function startLibsql(dir: string): Promise<Libsql> {
+export async function startLibsql(dir: string, file = "bench.db"): Promise<Libsql> {
   const child = spawn(
     process.execPath,
-    [join(ROOT, "tools/libsql-server/cli.ts"), "--file", join(dir, "bench.db"), "--host", HOST, "--port", "0", "--quiet"],
+    [join(ROOT, "tools/libsql-server/cli.ts"), "--file", join(dir, file), "--host", HOST, "--port", "0", "--quiet"],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], detached: true },
   );
   live.add(child);
@@ -134,6 +136,7 @@ export async function startWorker(opts: WorkerOptions): Promise<DevWorker> {
       "--env-file", envFile,
       "--persist-to", join(opts.dir, "wrangler-state"),
       "--show-interactive-dev-session=false",
+      ...(opts.scheduled ? ["--test-scheduled"] : []),
     ]),
     { cwd: ROOT, env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true },
   );

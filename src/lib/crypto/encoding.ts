@@ -22,10 +22,10 @@ export function encodeBase64Url(bytes: Uint8Array): string {
  * Decodes unpadded base64url, strictly: only the one canonical spelling of each byte string is
  * accepted (jose's decoder is lenient), so two different strings never decode to the same bytes.
  */
-export function decodeBase64Url(text: string): Uint8Array {
+export function decodeBase64Url(text: string): Uint8Array<ArrayBuffer> {
   const bytes = base64url.decode(text);
   if (base64url.encode(bytes) !== text) throw new Error("invalid base64url");
-  return bytes;
+  return bytes as Uint8Array<ArrayBuffer>;
 }
 
 export function encodeHex(bytes: Uint8Array): string {
