@@ -14,6 +14,8 @@ export type Request = {
 export interface LoadCase {
   name: string;
   connections: number;
+  /** Another Worker (and its database's counter) than the group's, e.g. the scale bench's two stacks. */
+  target?: { base: string; counter: Counter };
   request: Request;
   /** Builds each request (fresh body, client address). */
   next?: () => Request;
@@ -50,7 +52,9 @@ interface Sample {
   pipelines: number;
 }
 
-async function runOnce(base: string, spec: LoadCase, seconds: number, counter: Counter): Promise<Sample> {
+async function runOnce(groupBase: string, spec: LoadCase, seconds: number, groupCounter: Counter): Promise<Sample> {
+  const base = spec.target?.base ?? groupBase;
+  const counter = spec.target?.counter ?? groupCounter;
   if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(base)) throw new Error("the bench only sends load to 127.0.0.1");
   await settle(counter, 100);
   await counter.reset();

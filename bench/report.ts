@@ -2,6 +2,7 @@
 import type { BundleReport, StartupProfile } from "./bundle.ts";
 import type { ColdStart } from "./cold-start.ts";
 import type { DrainResult } from "./drain.ts";
+import type { ScaleResult } from "./scale.ts";
 import type { LoadResult } from "./load.ts";
 import type { RoundTrips } from "./round-trips.ts";
 
@@ -184,5 +185,52 @@ export function formatResults(r: Results): string {
   out.push(table(["target", "measured", "met"], r.targets.map((t) => [t.target, t.measured, t.met ? "yes" : "**no**"])));
   out.push("");
   out.push(`Phases (s): ${Object.entries(r.phaseSeconds).map(([name, s]) => `${name} ${s}`).join(", ")}.`);
+  return out.join("\n");
+}
+
+export const SCALE_TOLERANCE = 1.15;
+export const LOCK_HOLD_TARGET_MS = 50;
+
+export function judgeScale(r: ScaleResult): Target[] {
+  const targets: Target[] = r.load.map((l) => ({
+    target: `${l.name}: p50 on the seeded database ≤ ${SCALE_TOLERANCE} × empty`,
+    measured: `${l.p50Ratio.toFixed(2)} × (${ms(l.seeded.p50)} vs ${ms(l.empty.p50)} ms)`,
+    met: l.p50Ratio <= SCALE_TOLERANCE,
+  }));
+  targets.push({
+    target: `retention cron run (same expired rows) ≤ ${SCALE_TOLERANCE} × empty`,
+    measured: `${r.cron.ratio.toFixed(2)} × (${r.cron.seeded.seconds.toFixed(2)} vs ${r.cron.empty.seconds.toFixed(2)} s)`,
+    met: r.cron.ratio <= SCALE_TOLERANCE,
+  });
+  targets.push({
+    target: `no cron statement holds the write lock past ${LOCK_HOLD_TARGET_MS} ms (seeded)`,
+    measured: `longest ${r.cron.seeded.longestLockMs.toFixed(1)} ms`,
+    met: r.cron.seeded.longestLockMs <= LOCK_HOLD_TARGET_MS,
+  });
+  return targets;
+}
+
+export function formatScale(r: ScaleResult & { measuredAt: string; machine: Machine }): string {
+  const m = r.machine;
+  const c = r.counts;
+  const out: string[] = [];
+  out.push(
+    `Measured ${r.measuredAt} on ${m.nproc} × ${m.cpu}, ${m.memoryGiB} GiB RAM; load average before/after ${m.loadAverageBefore[0]!.toFixed(2)}/${m.loadAverageAfter[0]!.toFixed(2)}. ` +
+      `Seeded ${c.users} users, ${c.sessions} sessions and as many refresh tokens, ${c.auditEvents} audit rows, ${c.outbox} finished mails in ${r.seedSeconds.toFixed(0)} s` +
+      (r.databaseMiB === null ? "." : ` (${r.databaseMiB} MiB).`),
+  );
+  out.push("");
+  out.push(
+    table(
+      ["case", "connections", "empty req/s", "seeded req/s", "empty p50 ms", "seeded p50 ms", "seeded ÷ empty (p50)", "empty p99", "seeded p99"],
+      r.load.map((l) => [l.name, l.empty.connections, l.empty.reqPerSec.toFixed(0), l.seeded.reqPerSec.toFixed(0), ms(l.empty.p50), ms(l.seeded.p50), l.p50Ratio.toFixed(2), ms(l.empty.p99), ms(l.seeded.p99)]),
+    ),
+  );
+  out.push("");
+  const cron = (x: ScaleResult["cron"]["empty"]) => `${x.seconds.toFixed(2)} s, ${x.dbMs.toFixed(0)} ms in SQLite, longest write-lock hold ${x.longestLockMs.toFixed(1)} ms`;
+  out.push(`Retention cron (the same expired rows in both): empty ${cron(r.cron.empty)}; seeded ${cron(r.cron.seeded)}.`);
+  if (r.cron.seeded.slowestStatement) out.push(`Slowest statement of the seeded run: ${r.cron.seeded.slowestStatement.ms.toFixed(1)} ms, ${r.cron.seeded.slowestStatement.sql.slice(0, 160)}`);
+  out.push("");
+  out.push(table(["target", "measured", "met"], judgeScale(r).map((t) => [t.target, t.measured, t.met ? "yes" : "**no**"])));
   return out.join("\n");
 }

@@ -1,24 +1,34 @@
 // `npm run bench` [-- --smoke]: what a request costs, measured in one run on a fresh local stack.
 // See bench/README.md. Sends traffic to 127.0.0.1 only; stops everything it started, also on error.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SETTING_NAMES } from "../src/config.ts";
-import { benchIp, call, inParallel, login, PASSWORD, registerConfirmed, type Session } from "./api.ts";
+import { call, PASSWORD, registerConfirmed } from "./api.ts";
+import { apiCases } from "./cases.ts";
 import { buildBundle, profileStartup } from "./bundle.ts";
 import { measureColdStarts, median } from "./cold-start.ts";
 import { measureDrain } from "./drain.ts";
 import { runGroup, type LoadCase, type LoadResult } from "./load.ts";
-import { formatResults, judge, type Machine, type Results } from "./report.ts";
+import { formatResults, formatScale, judge, type Machine, type Results } from "./report.ts";
+import { FULL_SCALE, libsqlClient, measureScale, seedExpired, seedScale, type ScaleCounts, type ScaleResult } from "./scale.ts";
 import { startDbGate } from "./db-gate.ts";
 import { countRoundTrips, libsqlCounter } from "./round-trips.ts";
-import { generateSecrets, startLibsql, startWorker, stopEverything, wranglerCommand, type DevWorker } from "./stack.ts";
+import { generateSecrets, startLibsql, startWorker, stopEverything, wranglerCommand, type DevWorker, type Libsql } from "./stack.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
-const { values: args } = parseArgs({ options: { smoke: { type: "boolean", default: false }, keep: { type: "boolean", default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    scale: { type: "boolean", default: false },
+    // e.g. 0.01 for a quick try of --scale with 10,000 users
+    "scale-factor": { type: "string", default: "1" },
+  },
+});
 const smoke = args.smoke || process.env.BENCH_SMOKE === "1";
 const plan = smoke
   ? { seconds: 1, rounds: 1, warmupSeconds: 0.5, trials: 1, forgotUsers: 4, coldTrials: 1, startupProfiles: 3, drainMails: 300 }
@@ -55,80 +65,27 @@ function safeRead(path: string): string {
   }
 }
 
-function jsonPost(path: string, body: unknown) {
-  return {
-    method: "POST",
-    path,
-    headers: { "content-type": "application/json", "cf-connecting-ip": benchIp() },
-    body: JSON.stringify(body),
-  };
-}
-
 /** Groups of cases; the cases of a group are compared, so they run in alternating rounds. */
 async function loadGroups(base: string, run: string): Promise<LoadCase[][]> {
-  const loginEmail = `login-${run}@bench.example`;
-  const me = await registerConfirmed(base, loginEmail);
-
-  // Rotation: each refresh consumes its token and answers with the successor. Every connection
-  // takes a live token from the pool and puts the successor back, so each request presents a token
-  // that has never been used (a reused one would end the session and answer 401). A request still in
-  // flight when a round ends takes its successor with it, hence a spare session per connection and round.
-  const refreshConnections = 4;
-  const sessions = refreshConnections * (plan.rounds + 1);
-  const pool: string[] = (await inParallel(Array.from({ length: sessions }), 2, () => login(base, loginEmail))).map(
-    (s: Session) => s.refresh_token,
-  );
-
-  // Forgot sends a reset mail to a confirmed account; addresses rotate so the per-address mail budget
-  // is not what gets measured.
-  const forgotEmails = Array.from({ length: plan.forgotUsers }, (_, i) => `forgot-${run}-${i}@bench.example`);
-  await inParallel(forgotEmails, 2, (email) => registerConfirmed(base, email));
-  let forgotNext = 0;
-  let registerNext = 0;
-
+  const api = await apiCases(base, run, { rounds: plan.rounds, forgotUsers: plan.forgotUsers, refreshConnections: 4 });
   const hash = (connections: number): LoadCase => ({ name: "one hash derivation (GET /bench/hash)", connections, request: { path: "/bench/hash" } });
-  const loginCase = (connections: number): LoadCase => ({
-    name: "POST /v1/login",
-    connections,
-    request: jsonPost("/v1/login", { email: loginEmail, password: PASSWORD }),
-    next: () => jsonPost("/v1/login", { email: loginEmail, password: PASSWORD }),
-  });
   return [
     [
       { name: "plain Hono route, no middleware (GET /bench/plain)", connections: 8, request: { path: "/bench/plain" } },
       { name: "bare route (GET /bench/bare)", connections: 8, request: { path: "/bench/bare" } },
-      { name: "GET /v1/me", connections: 8, request: { path: "/v1/me", headers: { authorization: `Bearer ${me.access_token}` } } },
+      { name: "GET /v1/me", connections: 8, request: { path: "/v1/me", headers: { authorization: `Bearer ${api.session.access_token}` } } },
     ],
     // Login = one hash + its libSQL round trips + the rest; /bench/db is the bare route plus one
     // round trip (select 1), so these four say what the difference is made of.
     [
       hash(1),
-      loginCase(1),
+      api.login(1),
       { name: "bare route (GET /bench/bare)", connections: 1, request: { path: "/bench/bare" } },
       { name: "one libSQL round trip (GET /bench/db)", connections: 1, request: { path: "/bench/db" } },
     ],
-    [{
-      name: "POST /v1/token/refresh",
-      connections: refreshConnections,
-      // Built per request by `next` (also the first one); this one is never sent.
-      request: jsonPost("/v1/token/refresh", { refresh_token: "" }),
-      next: () => jsonPost("/v1/token/refresh", { refresh_token: pool.pop() ?? "pool-ran-dry" }),
-      onAnswer: (status, body) => {
-        if (status === 200) pool.push((JSON.parse(body) as { session: Session }).session.refresh_token);
-      },
-    }],
-    [{
-      name: "POST /v1/register (new address)",
-      connections: 4,
-      request: jsonPost("/v1/register", { email: `reg-${run}-x@bench.example`, password: PASSWORD }),
-      next: () => jsonPost("/v1/register", { email: `reg-${run}-${registerNext++}@bench.example`, password: PASSWORD }),
-    }],
-    [{
-      name: "POST /v1/password/forgot",
-      connections: 4,
-      request: jsonPost("/v1/password/forgot", { email: forgotEmails[0] }),
-      next: () => jsonPost("/v1/password/forgot", { email: forgotEmails[forgotNext++ % forgotEmails.length] }),
-    }],
+    [api.refresh(4)],
+    [api.register(4)],
+    [api.forgot(4)],
   ];
 }
 
@@ -163,6 +120,10 @@ async function main(): Promise<number> {
     phaseStarted = now;
   };
   try {
+    if (args.scale) {
+      await scaleBench(dir, running, phase, phases, before);
+      return 0;
+    }
     console.log(`bench (${smoke ? "smoke" : "full"}): building the bundle…`);
     const bundle = await buildBundle(join(dir, "dist"));
     const profile = await profileStartup(join(dir, "startup.cpuprofile"), plan.startupProfiles);
@@ -305,6 +266,62 @@ async function main(): Promise<number> {
     else rmSync(dir, { recursive: true, force: true });
   }
   return failed ? 1 : 0;
+}
+
+// --scale: the API cases and the retention cron on an empty and on a million-user database, side by
+// side (bench/scale.ts). Its figures go into latest.json's `scale`, next to the last full run's.
+async function scaleBench(
+  dir: string,
+  running: Array<() => Promise<unknown>>,
+  phase: (name: string) => void,
+  phases: Record<string, number>,
+  before: number[],
+): Promise<void> {
+  const factor = Number(args["scale-factor"]);
+  if (!(factor > 0 && factor <= 1)) throw new Error("--scale-factor must be in (0, 1]");
+  const counts = Object.fromEntries(Object.entries(FULL_SCALE).map(([k, v]) => [k, Math.round(v * factor)])) as ScaleCounts;
+  console.log(`bench (scale ×${factor}): building the bundle…`);
+  const bundle = await buildBundle(join(dir, "dist"));
+  const emptyDb = await startLibsql(dir, "empty.db");
+  running.push(emptyDb.stop);
+  const seededDb = await startLibsql(dir, "seeded.db");
+  running.push(seededDb.stop);
+  const now = Date.now();
+  console.log(`seeding ${counts.users} users, ${counts.sessions} sessions and refresh tokens, ${counts.auditEvents} audit rows, ${counts.outbox} finished mails…`);
+  const seedStarted = performance.now();
+  const seeded = libsqlClient(seededDb);
+  await seedScale(seeded, counts, now, (line) => console.log(line));
+  const seedSeconds = (performance.now() - seedStarted) / 1000;
+  for (const db of [libsqlClient(emptyDb), seeded]) {
+    await seedExpired(db, now);
+    db.close();
+  }
+  phase("seed");
+  const raised = Object.fromEntries(Object.entries(BENCH_SETTINGS).filter(([name]) => SETTING_NAMES.includes(name)));
+  const settings = { ...(await generateSecrets()), ...raised };
+  const worker = async (name: string, libsql: Libsql) => {
+    const w = await startWorker({ dir, name, bundle: bundle.path, dbUrl: libsql.url, dbAuthToken: libsql.authToken, settings, scheduled: true });
+    running.push(w.stop);
+    return w;
+  };
+  const stacks = { empty: { worker: await worker("scale-empty", emptyDb), libsql: emptyDb }, seeded: { worker: await worker("scale-seeded", seededDb), libsql: seededDb } };
+  const measured = await measureScale({ ...stacks, plan: { seconds: plan.seconds, rounds: plan.rounds, forgotUsers: plan.forgotUsers }, log: (line) => console.log(line) });
+  phase("measure");
+  const size = ["seeded.db", "seeded.db-wal"].reduce((sum, f) => sum + (existsSync(join(dir, f)) ? statSync(join(dir, f)).size : 0), 0);
+  const scale: ScaleResult & { measuredAt: string; machine: Machine; phaseSeconds: Record<string, number> } = {
+    counts,
+    seedSeconds,
+    databaseMiB: Math.round(size / 2 ** 20),
+    ...measured,
+    measuredAt: new Date().toISOString(),
+    machine: machine(before),
+    phaseSeconds: phases,
+  };
+  const file = join(HERE, "results", "latest.json");
+  mkdirSync(join(HERE, "results"), { recursive: true });
+  const previous = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+  writeFileSync(file, JSON.stringify({ ...previous, scale }, null, 2) + "\n");
+  console.log(`\n${formatScale(scale)}\n\nwritten to bench/results/latest.json (scale)`);
 }
 
 process.exitCode = await main();

@@ -134,7 +134,8 @@ export async function startWorker(opts: WorkerOptions): Promise<DevWorker> {
       "--port", String(port),
       "--inspector-port", String(inspectorPort),
       "--env-file", envFile,
-      "--persist-to", join(opts.dir, "wrangler-state"),
+      // One per Worker: two wrangler dev sharing one lock each other out of its SQLite files.
+      "--persist-to", join(opts.dir, "wrangler-state", opts.name),
       "--show-interactive-dev-session=false",
       ...(opts.scheduled ? ["--test-scheduled"] : []),
     ]),
