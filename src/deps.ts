@@ -6,6 +6,7 @@ import type { Clock } from "./lib/clock.ts";
 import type { Mailer } from "./mail/types.ts";
 import { createDb } from "./db/client.ts";
 import { systemClock } from "./lib/clock.ts";
+import { once } from "./lib/once.ts";
 import { loadJwtKeys } from "./lib/crypto/jwt.ts";
 import { createPasswordHasher } from "./lib/crypto/password.ts";
 import { deriveSealKey } from "./lib/crypto/seal.ts";
@@ -24,10 +25,10 @@ export interface Deps {
   mailer: Mailer;
   /** Workers Rate Limiting bindings for the per-IP budget (wrangler.toml [[ratelimits]]). */
   ipLimiters: { client: RateLimit; site: RateLimit };
-  /** AES-GCM key for outbox payloads (they can hold token links). */
-  outboxKey: CryptoKey;
-  /** HMAC key under which email and refresh tokens are stored (src/lib/crypto/tokens.ts). */
-  tokenKey: CryptoKey;
+  /** AES-GCM key for outbox payloads (they can hold token links); derived on first use. */
+  outboxKey: () => Promise<CryptoKey>;
+  /** HMAC key under which email and refresh tokens are stored (src/lib/crypto/tokens.ts); derived on first use. */
+  tokenKey: () => Promise<CryptoKey>;
   /**
    * Runs work after the response. Defaults to executionCtx.waitUntil; tests pass a collector so they
    * can count what the response itself cost before background work starts.
@@ -65,9 +66,10 @@ export function readBindings(env: Record<string, unknown>): Bindings {
   return { ipLimiters: { client: limiter("IP_RATE_LIMITER"), site: limiter("IP_SITE_RATE_LIMITER") } };
 }
 
-// Everything expensive (key imports, clients) is built here, once per isolate.
+// Built once per isolate. Settings are checked here; keys are imported and derived when a request
+// first needs them (src/lib/once.ts), so a fresh isolate's first request pays only for its own.
 export async function buildDeps(config: Config, bindings: Bindings, overrides: Partial<Deps> = {}): Promise<Deps> {
-  const [passwords, jwt, outboxKey, tokenKey] = await Promise.all([
+  const [passwords, jwt] = await Promise.all([
     createPasswordHasher({ pepper: config.passwordPepper, pepperId: config.passwordPepperId }),
     loadJwtKeys({
       signingKeysJson: config.jwtSigningKeys,
@@ -78,8 +80,6 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
       // The loader's own message may describe the keys; name the setting only.
       throw new ConfigError("JWT_SIGNING_KEYS", "is not a JSON array of Ed25519 private JWKs with kid");
     }),
-    deriveSealKey(config.passwordPepper, "outbox v1"),
-    deriveTokenKey(config.passwordPepper),
   ]);
   const mailer = config.resendApiKey
     ? createResendMailer({ apiKey: config.resendApiKey, baseUrl: config.resendBaseUrl })
@@ -91,8 +91,8 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
     passwords,
     jwt,
     mailer,
-    outboxKey,
-    tokenKey,
+    outboxKey: once(() => deriveSealKey(config.passwordPepper, "outbox v1")),
+    tokenKey: once(() => deriveTokenKey(config.passwordPepper)),
     ...bindings,
     ...overrides,
   };

@@ -24,7 +24,7 @@ export async function createEmailToken(deps: Deps, owner: TokenOwner, purpose: E
     userId: owner.userId ?? null,
     email: owner.email ?? null,
     purpose,
-    tokenHash: await hashToken(deps.tokenKey, token),
+    tokenHash: await hashToken(await deps.tokenKey(), token),
     createdAt: now,
     expiresAt,
   });
@@ -87,7 +87,7 @@ export function countWrongAttempt(db: Db, tokenId: string, now: number) {
 export async function consumeUserToken(deps: Deps, token: string, purpose: EmailTokenPurpose, now: number) {
   if (!isWellFormedToken(token)) return null;
   const { db } = deps;
-  const tokenHash = await hashToken(deps.tokenKey, token);
+  const tokenHash = await hashToken(await deps.tokenKey(), token);
   const [consumed, userRows] = await db.batch([
     db
       .update(emailTokens)

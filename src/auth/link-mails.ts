@@ -61,8 +61,8 @@ export async function prepareResetLink(deps: Deps, user: Recipient, now: number)
 }
 
 /** The stored form of an unlock code: bound to its row, so equal codes of two rows never collide. */
-export function hashUnlockCode(deps: Deps, tokenId: string, code: string): Promise<string> {
-  return hashToken(deps.tokenKey, `${tokenId}:${code}`);
+export async function hashUnlockCode(deps: Deps, tokenId: string, code: string): Promise<string> {
+  return hashToken(await deps.tokenKey(), `${tokenId}:${code}`);
 }
 
 // Six digits are guessable where 256 bits are not: each code takes MAX_TOKEN_ATTEMPTS wrong tries,

@@ -43,7 +43,7 @@ export async function openSession(deps: Deps, user: SessionUser, client: Request
   const expiresAt = refreshExpiry(config, now, now);
   const [body, tokenHash] = await Promise.all([
     signSession(deps, user, sessionId, refreshToken, expiresAt, now),
-    hashToken(deps.tokenKey, refreshToken),
+    hashToken(await deps.tokenKey(), refreshToken),
   ]);
   const writes = [
     db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent }),
@@ -62,7 +62,7 @@ export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: num
   const { db, config } = deps;
   const successorId = randomId();
   const successorToken = generateToken();
-  const successorHash = await hashToken(deps.tokenKey, successorToken);
+  const successorHash = await hashToken(await deps.tokenKey(), successorToken);
   const maxAgeMs = config.sessionMaxAge * 1000;
   const capped = (createdAt: unknown) => sql<number>`min(${now + config.refreshTokenTtl * 1000}, ${createdAt} + ${maxAgeMs})`;
   // Correlated with the token's row, so it looks up that one session: as `session_id IN (live

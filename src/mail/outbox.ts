@@ -47,7 +47,7 @@ export async function queueMail<T extends TemplateName>(deps: MailDeps, mail: Ma
     toEmail: mail.to,
     template: mail.template,
     locale: mail.locale,
-    payload: await seal(deps.outboxKey, JSON.stringify(mail.data), payloadContext({ id, toEmail: mail.to })),
+    payload: await seal(await deps.outboxKey(), JSON.stringify(mail.data), payloadContext({ id, toEmail: mail.to })),
     status: "sending",
     attempts: 1,
     nextAttemptAt: now,
@@ -271,7 +271,7 @@ function sdkFailure(err: unknown): SendResult {
 export async function renderStoredMail(deps: Pick<MailDeps, "outboxKey">, row: OutboxRow): Promise<RenderedMail | null> {
   if (row.payload === null) return null;
   try {
-    const data = JSON.parse(await unseal(deps.outboxKey, row.payload, payloadContext(row))) as TemplateData[TemplateName];
+    const data = JSON.parse(await unseal(await deps.outboxKey(), row.payload, payloadContext(row))) as TemplateData[TemplateName];
     return renderEmail(row.template as TemplateName, data, row.locale as Locale);
   } catch {
     return null;

@@ -41,7 +41,7 @@ export interface MailDeps {
   db: Db;
   clock: Clock;
   mailer: Mailer;
-  /** AES-GCM key for outbox payloads (they can hold token links). */
-  outboxKey: CryptoKey;
+  /** AES-GCM key for outbox payloads (they can hold token links), derived on first use. */
+  outboxKey: () => Promise<CryptoKey>;
   config: Pick<Config, "mailFrom" | "resendRequestsPerSecond">;
 }

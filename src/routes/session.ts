@@ -132,7 +132,7 @@ export const tokenRoutes = new Hono<AppEnv>()
     const token = c.req.valid("json").refresh_token;
     if (!isWellFormedToken(token)) throw invalidRefresh();
     const now = clock.now();
-    const tokenHash = await hashToken(deps.tokenKey, token);
+    const tokenHash = await hashToken(await deps.tokenKey(), token);
 
     const rotation = await rotateRefreshToken(deps, tokenHash, now);
     const [consumed, , , found] = await db.batch(rotation.statements);

@@ -127,7 +127,7 @@ export const confirmRoutes = new Hono<AppEnv>()
       if (body.password === undefined && body.code_verifier === undefined) throw new AppError("proof_required");
       if (!isWellFormedToken(body.token)) throw new AppError("invalid_token");
       const now = clock.now();
-      const tokenHash = await hashToken(deps.tokenKey, body.token);
+      const tokenHash = await hashToken(await deps.tokenKey(), body.token);
       const tokenEmail = db.select({ email: emailTokens.email }).from(emailTokens).where(eq(emailTokens.tokenHash, tokenHash));
       const [tokenRows, pending] = await db.batch([
         readLiveToken(db, tokenHash, "confirm_email", now),

@@ -2,6 +2,7 @@ import { decodeProtectedHeader, importJWK, type JWTPayload, SignJWT } from "jose
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeBase64Url, decodeUtf8, encodeBase64Url, encodeUtf8 } from "../../src/lib/crypto/encoding.ts";
 import { generateSigningKeyJwk, type JWK, type JwtKeys, loadJwtKeys } from "../../src/lib/crypto/jwt.ts";
+import { AppError } from "../../src/lib/errors.ts";
 
 const ISSUER = "https://auth.example.test";
 const AUDIENCE = "https://app.example.test";
@@ -216,7 +217,6 @@ describe("invalid JWT_SIGNING_KEYS", () => {
     ["a key for another alg", () => JSON.stringify([{ ...current, alg: "RS256" }])],
     ["a key meant for encryption", () => JSON.stringify([{ ...current, use: "enc" }])],
     ["a duplicate kid", () => JSON.stringify([current, { ...previous, kid: current.kid }])],
-    ["an x that does not belong to d", () => JSON.stringify([{ ...current, x: previous.x }])],
     ["a d that is not a key", () => JSON.stringify([{ ...current, d: "AAAA" }])],
   ];
 
@@ -237,5 +237,20 @@ describe("invalid JWT_SIGNING_KEYS", () => {
       expect(message).not.toContain(secret);
     }
     expect((error as Error).cause).toBeUndefined();
+  });
+
+  // Keys are imported when first used; the signing pair is proven before its first signature.
+  it("refuses to sign with an x that does not belong to d, as a misconfiguration naming the setting", async () => {
+    const mismatched = await load([{ ...current, x: previous.x }]);
+    const error = await mismatched.sign(SUBJECT, NOW).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe("bad_environment");
+    expect((error as Error).message).toMatch(/JWT_SIGNING_KEYS\[0\]/);
+    for (const secret of [current.d, current.x, previous.d, previous.x]) expect((error as Error).message).not.toContain(secret);
+    // Verification with its public key still works (it is what the JWKS publishes).
+    expect(mismatched.jwks().keys[0]?.x).toBe(previous.x);
   });
 });

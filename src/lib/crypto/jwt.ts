@@ -8,6 +8,8 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
+import { AppError } from "../errors.ts";
+import { once } from "../once.ts";
 import { randomId } from "./tokens.ts";
 
 export type { JWK } from "jose";
@@ -45,17 +47,22 @@ export interface JwtKeys {
   jwks(): { keys: JWK[] };
 }
 
-interface LoadedKey {
+/** A key as read from the setting: checked for shape at once, imported into Web Crypto when first used. */
+interface ConfiguredKey {
   kid: string;
-  privateKey: CryptoKey;
-  publicKey: CryptoKey;
+  x: string;
+  d: string;
   publicJwk: JWK;
+  /** Imported on the first verification with this kid. */
+  publicKey: () => Promise<CryptoKey>;
 }
 
 /**
  * Reads JWT_SIGNING_KEYS (a JSON array of private Ed25519 JWKs, each with a kid): the first signs,
  * all verify, so a key can be rotated by prepending the new one and dropping the old one after the
- * longest access-token lifetime. Imports every key here, once per isolate.
+ * longest access-token lifetime. Every entry's shape is checked here, once per isolate; the keys are
+ * imported when first used (a fresh isolate's first GET /v1/me imports one public key, nothing
+ * else), and the signing pair is proven to match at its first signature.
  *
  * Error messages name the variable and the position of the bad entry, never its content.
  */
@@ -70,10 +77,11 @@ export async function loadJwtKeys(opts: {
   if (!Number.isSafeInteger(ttlSeconds) || ttlSeconds <= 0) {
     throw new Error("JWT access-token ttlSeconds must be a positive integer");
   }
-  const keys = await importSigningKeys(opts.signingKeysJson);
-  const signer = keys[0];
-  if (!signer) throw new Error("JWT_SIGNING_KEYS must be a non-empty JSON array of private JWKs");
+  const keys = readSigningKeys(opts.signingKeysJson);
+  const first = keys[0];
+  if (!first) throw new Error("JWT_SIGNING_KEYS must be a non-empty JSON array of private JWKs");
   const byKid = new Map(keys.map((key) => [key.kid, key]));
+  const signer = once(() => importSigningPair(first, "JWT_SIGNING_KEYS[0]"));
 
   return {
     async sign(subject, now) {
@@ -90,8 +98,8 @@ export async function loadJwtKeys(opts: {
         jti: randomId(),
       };
       const token = await new SignJWT({ ...claims })
-        .setProtectedHeader({ alg: ALG, typ: TYP, kid: signer.kid })
-        .sign(signer.privateKey);
+        .setProtectedHeader({ alg: ALG, typ: TYP, kid: first.kid })
+        .sign(await signer());
       return { token, expiresIn: ttlSeconds, claims };
     },
 
@@ -133,10 +141,10 @@ export async function generateSigningKeyJwk(kid?: string): Promise<JWK> {
 
 class UnknownKidError extends Error {}
 
-function selectVerifyKey(byKid: Map<string, LoadedKey>, header: { kid?: string }): CryptoKey {
+function selectVerifyKey(byKid: Map<string, ConfiguredKey>, header: { kid?: string }): Promise<CryptoKey> {
   const key = typeof header.kid === "string" ? byKid.get(header.kid) : undefined;
   if (!key) throw new UnknownKidError("unknown kid");
-  return key.publicKey;
+  return key.publicKey();
 }
 
 function describeFailure(error: unknown): string {
@@ -158,7 +166,7 @@ function readAccessClaims(payload: JWTPayload): AccessClaims | null {
   return { sub, sid, email, roles: [...(roles as string[])], jti, iat, exp, iss, aud };
 }
 
-async function importSigningKeys(json: string): Promise<LoadedKey[]> {
+function readSigningKeys(json: string): ConfiguredKey[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
@@ -169,9 +177,9 @@ async function importSigningKeys(json: string): Promise<LoadedKey[]> {
   if (!Array.isArray(parsed) || parsed.length === 0) {
     throw new Error("JWT_SIGNING_KEYS must be a non-empty JSON array of private JWKs");
   }
-  const keys: LoadedKey[] = [];
+  const keys: ConfiguredKey[] = [];
   for (const [index, entry] of parsed.entries()) {
-    const key = await importSigningKey(entry, index);
+    const key = readSigningKey(entry, index);
     if (keys.some((existing) => existing.kid === key.kid)) {
       throw new Error(`JWT_SIGNING_KEYS[${index}] repeats the kid of an earlier key`);
     }
@@ -180,7 +188,10 @@ async function importSigningKeys(json: string): Promise<LoadedKey[]> {
   return keys;
 }
 
-async function importSigningKey(entry: unknown, index: number): Promise<LoadedKey> {
+// An Ed25519 key's x and d are 32 bytes each: 43 characters of unpadded base64url.
+const ED25519_PART = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+function readSigningKey(entry: unknown, index: number): ConfiguredKey {
   const where = `JWT_SIGNING_KEYS[${index}]`;
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
     throw new Error(`${where} is not a JWK object`);
@@ -192,26 +203,29 @@ async function importSigningKey(entry: unknown, index: number): Promise<LoadedKe
   if (!isNonEmptyString(x) || !isNonEmptyString(d)) {
     throw new Error(`${where} must be a private key (both "x" and "d")`);
   }
+  if (!ED25519_PART.test(x) || !ED25519_PART.test(d)) throw new Error(`${where} could not be imported as an Ed25519 key`);
   if (alg !== undefined && alg !== ALG) throw new Error(`${where} has alg other than "EdDSA"`);
   if (use !== undefined && use !== "sig") throw new Error(`${where} has use other than "sig"`);
 
   const publicJwk: JWK = { kty: "OKP", crv: "Ed25519", x, kid, alg: ALG, use: "sig" };
-  let privateKey: CryptoKey;
-  let publicKey: CryptoKey;
+  const publicKey = once(() => importKey({ kty: "OKP", crv: "Ed25519", x }, where));
+  return { kid, x, d, publicJwk, publicKey };
+}
+
+async function importKey(jwk: JWK, where: string): Promise<CryptoKey> {
   try {
-    privateKey = (await importJWK({ kty: "OKP", crv: "Ed25519", x, d }, ALG)) as CryptoKey;
-    publicKey = (await importJWK({ kty: "OKP", crv: "Ed25519", x }, ALG)) as CryptoKey;
+    return (await importJWK(jwk, ALG)) as CryptoKey;
   } catch {
     // The underlying error may echo key bytes: keep only our own message.
     throw new Error(`${where} could not be imported as an Ed25519 key`);
   }
-  await assertKeyPairMatches(privateKey, publicKey, where);
-  return { kid, privateKey, publicKey, publicJwk };
 }
 
 // Web Crypto does not promise to check that "x" belongs to "d"; a mismatch would publish a JWKS
-// that cannot verify our own tokens, so prove the pair once at load.
-async function assertKeyPairMatches(privateKey: CryptoKey, publicKey: CryptoKey, where: string) {
+// that cannot verify our own tokens, so the pair is proven before its first signature. A mismatch
+// is the service misconfigured: every request that signs answers bad_environment, naming the setting.
+async function importSigningPair(key: ConfiguredKey, where: string): Promise<CryptoKey> {
+  const [privateKey, publicKey] = await Promise.all([importKey({ kty: "OKP", crv: "Ed25519", x: key.x, d: key.d }, where), key.publicKey()]);
   const probe = new TextEncoder().encode("edge-auth key check");
   let matches = false;
   try {
@@ -220,7 +234,8 @@ async function assertKeyPairMatches(privateKey: CryptoKey, publicKey: CryptoKey,
   } catch {
     matches = false;
   }
-  if (!matches) throw new Error(`${where}: "x" is not the public key of "d"`);
+  if (!matches) throw new AppError("bad_environment", `The service is misconfigured: ${where}: "x" is not the public key of "d".`);
+  return privateKey;
 }
 
 function isNonEmptyString(value: unknown): value is string {

@@ -1,3 +1,4 @@
+import { once } from "../once.ts";
 import { decodeBase64Url, encodeBase64Url, encodeUtf8, timingSafeEqual } from "./encoding.ts";
 
 /**
@@ -58,7 +59,7 @@ export interface ParsedPasswordHash {
  * Rotating the pepper would need the old pepper kept alongside the new one; this hasher only knows
  * the current pepper, so a hash made under another pepper id fails to verify (the user resets).
  *
- * Imports the pepper key once: call once per isolate.
+ * Imports the pepper key on first use, once: call once per isolate.
  */
 export async function createPasswordHasher(opts: {
   pepper: string;
@@ -71,12 +72,16 @@ export async function createPasswordHasher(opts: {
   if (!PEPPER_ID_PATTERN.test(opts.pepperId)) {
     throw new Error("password pepper id must be 1-64 characters of A-Z a-z 0-9 _ . -");
   }
-  const pepperKey = await importPepperKey(opts.pepper);
-  const saltKey = await importPepperKey(`salt\u0000${opts.pepper}`);
+  // Imported on the first derivation, not when the isolate starts.
+  const pepperKeys = once(async () => ({
+    pepperKey: await importPepperKey(opts.pepper),
+    saltKey: await importPepperKey(`salt\u0000${opts.pepper}`),
+  }));
   const pepperId = opts.pepperId;
 
   return {
     async hash(password, options) {
+      const { pepperKey, saltKey } = await pepperKeys();
       const salt =
         options?.saltFor === undefined
           ? crypto.getRandomValues(new Uint8Array(SALT_BYTES))
@@ -86,6 +91,7 @@ export async function createPasswordHasher(opts: {
     },
 
     async matchAny(password, stored) {
+      const { pepperKey } = await pepperKeys();
       const parsed = stored.map((s) => parsePasswordHash(s));
       const derivations = new Map<string, Promise<Uint8Array>>();
       let match = -1;
@@ -100,6 +106,7 @@ export async function createPasswordHasher(opts: {
     },
 
     async verify(password, stored) {
+      const { pepperKey } = await pepperKeys();
       try {
         const parsed = parsePasswordHash(stored);
         if (!parsed || parsed.pepperId !== pepperId) {
@@ -116,7 +123,7 @@ export async function createPasswordHasher(opts: {
     },
 
     async burn(password) {
-      await burnDerivation(pepperKey, password, iterations);
+      await burnDerivation((await pepperKeys()).pepperKey, password, iterations);
     },
   };
 }
