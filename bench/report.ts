@@ -2,6 +2,7 @@
 import type { BundleReport, StartupProfile } from "./bundle.ts";
 import type { ColdStart } from "./cold-start.ts";
 import type { DrainResult } from "./drain.ts";
+import type { MixedResult } from "./mixed.ts";
 import type { ScaleResult } from "./scale.ts";
 import type { LoadResult } from "./load.ts";
 import type { RoundTrips } from "./round-trips.ts";
@@ -46,6 +47,7 @@ export interface Results {
   bundle: Omit<BundleReport, "path">;
   startup: Startup;
   drain: DrainResult;
+  mixed: MixedResult;
   targets: Target[];
   /** Wall time of each phase of the run. */
   phaseSeconds: Record<string, number>;
@@ -72,7 +74,7 @@ export function bundleGzipKiB(bundle: Pick<BundleReport, "gzipBytes" | "wrangler
 export const DRAIN_TARGET_PER_MINUTE = 2000;
 
 export function judge(
-  r: Pick<Results, "ratios" | "roundTrips" | "drain"> & { bundle: Pick<BundleReport, "gzipBytes" | "wrangler">; startup: Pick<Startup, "profile" | "cold"> },
+  r: Pick<Results, "ratios" | "roundTrips" | "drain" | "mixed"> & { bundle: Pick<BundleReport, "gzipBytes" | "wrangler">; startup: Pick<Startup, "profile" | "cold"> },
 ): Target[] {
   const times = (v: number) => `${v.toFixed(3)} ×`;
   const targets: Target[] = [
@@ -101,6 +103,12 @@ export function judge(
     target: `backlog drain ≥ ${DRAIN_TARGET_PER_MINUTE} mails per cron minute, none sent twice`,
     measured: `${Math.round(d.mailsPerMinute)}/min, ${d.duplicates} twice, ${d.missing} missing`,
     met: d.mailsPerMinute >= Math.min(DRAIN_TARGET_PER_MINUTE, d.mails) && d.duplicates === 0 && d.missing === 0,
+  });
+  const x = r.mixed;
+  targets.push({
+    target: `mixed load (${x.users} users, ${x.seconds} s): no 5xx, every mail once`,
+    measured: `${x.serverErrors} 5xx, ${x.mailsDelivered}/${x.mailsExpected} mails, ${x.mailsTwice} twice`,
+    met: x.serverErrors === 0 && x.mailsTwice === 0 && x.mailsDelivered === x.mailsExpected && x.rounds > 0,
   });
   const me = r.roundTrips.find((t) => t.endpoint === "GET /v1/me");
   if (me) targets.push({ target: "GET /v1/me: 0 libSQL requests", measured: String(me.responsePath), met: me.responsePath === 0 && me.total === 0 });
@@ -181,6 +189,14 @@ export function formatResults(r: Results): string {
       `${d.totalSeconds.toFixed(0)} s in all, runs fired back to back) with ${d.providerCalls} calls to the Resend stand-in: ` +
       `${Math.round(d.mailsPerMinute)} mails per cron run (a minute apart); ${d.delivered} delivered, ${d.duplicates} twice, ${d.missing} missing.`,
   );
+  out.push("");
+  const x = r.mixed;
+  out.push(
+    `Mixed load: ${x.users} virtual users for ${x.seconds} s, each round register → confirm → login → refresh ×5 → forgot → reset; ` +
+      `${x.rounds} rounds finished, ${x.serverErrors} 5xx, ${x.mailsDelivered} of ${x.mailsExpected} mails of finished rounds delivered, ${x.mailsTwice} twice.`,
+  );
+  out.push("");
+  out.push(table(["endpoint (mixed load)", "requests", "p50 ms", "p99 ms", "unexpected answers", "5xx"], x.endpoints.map((e) => [e.endpoint, e.requests, ms(e.p50), ms(e.p99), e.unexpected, e.serverErrors])));
   out.push("");
   out.push(table(["target", "measured", "met"], r.targets.map((t) => [t.target, t.measured, t.met ? "yes" : "**no**"])));
   out.push("");

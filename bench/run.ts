@@ -12,6 +12,7 @@ import { apiCases } from "./cases.ts";
 import { buildBundle, profileStartup } from "./bundle.ts";
 import { measureColdStarts, median } from "./cold-start.ts";
 import { measureDrain } from "./drain.ts";
+import { measureMixed } from "./mixed.ts";
 import { runGroup, type LoadCase, type LoadResult } from "./load.ts";
 import { formatResults, formatScale, judge, type Machine, type Results } from "./report.ts";
 import { FULL_SCALE, libsqlClient, measureScale, seedExpired, seedScale, type ScaleCounts, type ScaleResult } from "./scale.ts";
@@ -31,8 +32,8 @@ const { values: args } = parseArgs({
 });
 const smoke = args.smoke || process.env.BENCH_SMOKE === "1";
 const plan = smoke
-  ? { seconds: 1, rounds: 1, warmupSeconds: 0.5, trials: 1, forgotUsers: 4, coldTrials: 1, startupProfiles: 3, drainMails: 300 }
-  : { seconds: 5, rounds: 5, warmupSeconds: 1, trials: 2, forgotUsers: 10, coldTrials: 3, startupProfiles: 7, drainMails: 10_000 };
+  ? { seconds: 1, rounds: 1, warmupSeconds: 0.5, trials: 1, forgotUsers: 4, coldTrials: 1, startupProfiles: 3, drainMails: 300, mixed: { users: 5, seconds: 5 } }
+  : { seconds: 5, rounds: 5, warmupSeconds: 1, trials: 2, forgotUsers: 10, coldTrials: 3, startupProfiles: 7, drainMails: 10_000, mixed: { users: 50, seconds: 120 } };
 
 // Limits that a loop of logins, registrations and forgot calls from one machine would trip (the load
 // also sends a different CF-Connecting-IP per request), and no lookups on the internet. Only settings
@@ -214,6 +215,24 @@ async function main(): Promise<number> {
     );
     if (drain.duplicates > 0 || drain.missing > 0) failed = true;
     phase("drain");
+
+    console.log(`mixed load: ${plan.mixed.users} virtual users, ${plan.mixed.seconds} s of register → confirm → login → refresh ×5 → forgot → reset…`);
+    const mixed = await measureMixed({
+      ...plan.mixed,
+      start: (resendBaseUrl) =>
+        startWorker({
+          dir,
+          name: "mixed",
+          bundle: bundle.path,
+          dbUrl: libsql.url,
+          dbAuthToken: libsql.authToken,
+          settings: { ...settings, RESEND_API_KEY: "re_bench_mixed", RESEND_BASE_URL: resendBaseUrl },
+        }),
+    });
+    console.log(`    ${mixed.rounds} rounds, ${mixed.serverErrors} 5xx, ${mixed.mailsDelivered}/${mixed.mailsExpected} mails, ${mixed.mailsTwice} twice`);
+    for (const f of mixed.failures) console.log(`    ✗ ${f}`);
+    if (mixed.serverErrors > 0 || mixed.mailsTwice > 0 || mixed.mailsDelivered !== mixed.mailsExpected || mixed.rounds === 0) failed = true;
+    phase("mixed");
     const forgot = load.find((l) => l.name.includes("forgot"))!;
     if (forgot.requests > plan.forgotUsers * Number(BENCH_SETTINGS.MAIL_PER_ADDRESS_PER_HOUR)) {
       console.warn("  note: forgot ran past the per-address mail budget; later answers took the cheaper over-budget path");
@@ -250,7 +269,8 @@ async function main(): Promise<number> {
       bundle: bundleReport,
       startup: { readyMs: loaded.startup.readyMs, profile, cold: coldStarts },
       drain,
-      targets: judge({ ratios, roundTrips, bundle: bundleReport, startup: { profile, cold: coldStarts }, drain }),
+      mixed,
+      targets: judge({ ratios, roundTrips, bundle: bundleReport, startup: { profile, cold: coldStarts }, drain, mixed }),
       phaseSeconds: phases,
     };
     mkdirSync(join(HERE, "results"), { recursive: true });

@@ -39,14 +39,14 @@ export interface ErrorDetail {
 export class AppError extends Error {
   readonly status: ContentfulStatusCode;
   readonly code: ErrorCode;
+  // A plain field, not a parameter property: Node's type stripping (the bench and tools import lib/)
+  // does not take those.
+  readonly options: { details?: ErrorDetail[]; headers?: Record<string, string> };
 
-  constructor(
-    name: ErrorName,
-    message?: string,
-    readonly options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {},
-  ) {
+  constructor(name: ErrorName, message?: string, options: { details?: ErrorDetail[]; headers?: Record<string, string> } = {}) {
     const entry: readonly [ContentfulStatusCode, string, string?] = ERRORS[name];
     super(message ?? entry[1]);
+    this.options = options;
     this.name = "AppError";
     this.status = entry[0];
     this.code = (entry[2] ?? name) as ErrorCode;

@@ -14,8 +14,8 @@ export type { FailureMode, IdempotencyCount, ReceivedMail, SentEmailBody };
 export interface ResendStandIn {
   url: string;
   port: number;
-  /** Every delivered mail, oldest first. */
-  messages(): ReceivedMail[];
+  /** Every delivered mail (to one address, if given), oldest first. */
+  messages(to?: string): ReceivedMail[];
   close(): Promise<void>;
   setFailure(failure: FailureMode): void;
   /** Stops listening at once (connection refused); resolves when it listens again on the same port after ms. */
@@ -57,7 +57,7 @@ export async function startResendStandIn(opts: { host?: string; port?: number } 
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
-    messages: () => state.messages(),
+    messages: (to) => state.messages(to),
     setFailure: (failure) => state.setFailure(failure),
     async goDown(ms) {
       await stopListening(server);
