@@ -7,7 +7,7 @@ import { countWrongAttempt, readLiveToken, spendToken } from "../auth/email-toke
 import { prepareConfirmation } from "../auth/link-mails.ts";
 import { emailField, nameField, passwordField, recipientOf, toUserJson, type UserRow } from "../auth/identity.ts";
 import { checkNewPassword } from "../auth/new-password.ts";
-import { openSession } from "../auth/sessions.ts";
+import { openSession, PASSWORD_ONLY } from "../auth/sessions.ts";
 import { emailTokens, registrations, users } from "../db/schema.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -169,7 +169,8 @@ export const confirmRoutes = new Hono<AppEnv>()
         createdAt: now,
         updatedAt: now,
       };
-      const session = await openSession(deps, user, c.var.client, now);
+      // amr "pwd" for either proof: the verifier stands for the browser that chose the password.
+      const session = await openSession(deps, user, c.var.client, now, PASSWORD_ONLY);
       try {
         await db.batch([
           spendToken(db, token.id, now),
