@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { hostedPageLinks } from "./lib/links.ts";
 import { isLoopbackHost } from "./lib/loopback.ts";
+import { originUnderRelyingParty, relyingPartyProblem } from "./lib/relying-party.ts";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalText = z
@@ -61,6 +62,10 @@ const EnvSchema = z.object({
   PWNED_PASSWORDS_URL: z.string().url().default("https://api.pwnedpasswords.com"),
   PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
   BENCH_ROUTES: z.enum(["true", "false"]).default("false"),
+  // Second factors (README, "Second factors"). Users without one are asked to enrol at login.
+  MFA_REQUIRED: z.enum(["true", "false"]).default("false"),
+  // The domain passkeys belong to; unset, passkeys are off. Checked below against public suffixes.
+  WEBAUTHN_RP_ID: optionalText,
   ALLOWED_ORIGINS: z
     .string()
     .default("")
@@ -108,7 +113,15 @@ export function parseConfig(env: Record<string, unknown>): Config {
   if (e.BENCH_ROUTES === "true" && e.ENVIRONMENT !== "development") {
     throw new ConfigError("BENCH_ROUTES", "is only allowed with ENVIRONMENT=development");
   }
-  return toConfig(e);
+  const config = toConfig(e);
+  if (config.webauthnRpId !== undefined) {
+    const problem = relyingPartyProblem(config.webauthnRpId, config.environment);
+    if (problem) throw new ConfigError("WEBAUTHN_RP_ID", problem);
+    if (config.webauthnOrigins.length === 0) {
+      throw new ConfigError("WEBAUTHN_RP_ID", "covers neither PUBLIC_URL nor any of ALLOWED_ORIGINS (each origin's host must be it or under it)");
+    }
+  }
+  return config;
 }
 
 // The settings as the code uses them; Config's type is this function's result, so each setting is
@@ -150,5 +163,11 @@ function toConfig(e: z.output<typeof EnvSchema>) {
     pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     benchRoutes: e.BENCH_ROUTES === "true",
+    mfaRequired: e.MFA_REQUIRED === "true",
+    webauthnRpId: e.WEBAUTHN_RP_ID,
+    /** The pages passkey ceremonies may come from: ALLOWED_ORIGINS and PUBLIC_URL under the RP ID. */
+    webauthnOrigins: e.WEBAUTHN_RP_ID === undefined
+      ? []
+      : [...new Set([e.PUBLIC_URL, ...e.ALLOWED_ORIGINS])].filter((origin) => originUnderRelyingParty(origin, e.WEBAUTHN_RP_ID!)),
   };
 }

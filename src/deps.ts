@@ -26,8 +26,10 @@ export interface Deps {
   ipLimiters: { client: RateLimit; site: RateLimit };
   /** AES-GCM key for outbox payloads (they can hold token links). */
   outboxKey: CryptoKey;
-  /** HMAC key under which email and refresh tokens are stored (src/lib/crypto/tokens.ts). */
+  /** HMAC key under which email, refresh, mfa tokens and recovery codes are stored (src/lib/crypto/tokens.ts). */
   tokenKey: CryptoKey;
+  /** AES-GCM key for TOTP secrets (src/auth/totp.ts). */
+  mfaKey: CryptoKey;
   /**
    * Runs work after the response. Defaults to executionCtx.waitUntil; tests pass a collector so they
    * can count what the response itself cost before background work starts.
@@ -67,7 +69,7 @@ export function readBindings(env: Record<string, unknown>): Bindings {
 
 // Everything expensive (key imports, clients) is built here, once per isolate.
 export async function buildDeps(config: Config, bindings: Bindings, overrides: Partial<Deps> = {}): Promise<Deps> {
-  const [passwords, jwt, outboxKey, tokenKey] = await Promise.all([
+  const [passwords, jwt, outboxKey, tokenKey, mfaKey] = await Promise.all([
     createPasswordHasher({ pepper: config.passwordPepper, pepperId: config.passwordPepperId }),
     loadJwtKeys({
       signingKeysJson: config.jwtSigningKeys,
@@ -80,6 +82,7 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
     }),
     deriveSealKey(config.passwordPepper, "outbox v1"),
     deriveTokenKey(config.passwordPepper),
+    deriveSealKey(config.passwordPepper, "mfa secrets v1"),
   ]);
   const mailer = config.resendApiKey
     ? createResendMailer({ apiKey: config.resendApiKey, baseUrl: config.resendBaseUrl })
@@ -93,6 +96,7 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
     mailer,
     outboxKey,
     tokenKey,
+    mfaKey,
     ...bindings,
     ...overrides,
   };

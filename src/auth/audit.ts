@@ -2,6 +2,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { auditEvents } from "../db/schema.ts";
 import type { RequestInfo } from "../deps.ts";
+import type { MfaChange } from "../mail/templates.ts";
 import { randomId } from "../lib/crypto/tokens.ts";
 
 export type AuditType =
@@ -17,7 +18,14 @@ export type AuditType =
   | "reset_completed"
   | "password_changed"
   | "logged_out"
-  | "rate_limited";
+  | "rate_limited"
+  // Second factors (src/auth/mfa-changes.ts for the changes)
+  | "mfa_required"
+  | "mfa_enrollment_required"
+  | "mfa_failed"
+  | "passkey_login_failed"
+  | "totp_enrolled"
+  | MfaChange;
 
 // An insert for the caller's write batch; audit rows ride along with the change they describe.
 export function recordAudit(db: Db, type: AuditType, userId: string | null, client: RequestInfo, now: number) {

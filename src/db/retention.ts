@@ -1,6 +1,6 @@
 import { and, inArray, isNotNull, lt, or } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { auditEvents, emailTokens, outbox, refreshTokens, registrations, sessions, webhookEvents } from "./schema.ts";
+import { auditEvents, emailTokens, mfaTokens, outbox, refreshTokens, registrations, sessions, webhookEvents } from "./schema.ts";
 
 const DAY_MS = 24 * 3600_000;
 
@@ -26,6 +26,8 @@ export function pruneExpiredRows(db: Db, now: number) {
   return db.batch([
     db.delete(auditEvents).where(lt(auditEvents.createdAt, now - RETENTION.auditEventsMs)),
     db.delete(emailTokens).where(lt(emailTokens.expiresAt, spent)),
+    // mfa_tokens and WebAuthn challenges live minutes; nothing reads them once expired.
+    db.delete(mfaTokens).where(lt(mfaTokens.expiresAt, now)),
     // Rotated tokens stay while their session lives: presenting one again is how reuse is caught.
     db.delete(refreshTokens).where(or(inArray(refreshTokens.sessionId, endedSessions), lt(refreshTokens.expiresAt, spent))),
     db.delete(sessions).where(inArray(sessions.id, endedSessions)),

@@ -49,6 +49,16 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     expiresInMinutes: 10,
     resetUrl: config.forgotPasswordUrl,
   }),
+  "mfa-changed": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    change: "recovery_code_used",
+    when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString(),
+    ip: "203.0.113.7",
+    userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/130.0",
+    recoveryCodesLeft: 2,
+    resetUrl: config.forgotPasswordUrl,
+  }),
 };
 
 function isTemplateName(name: string): name is TemplateName {
