@@ -57,7 +57,7 @@ export interface SoftAuthenticatorOptions {
 
 export async function softAuthenticator(options: SoftAuthenticatorOptions) {
   const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const jwk = await crypto.subtle.exportKey("jwk", keys.publicKey);
+  const jwk = (await crypto.subtle.exportKey("jwk", keys.publicKey)) as JsonWebKey;
   const credentialId = crypto.getRandomValues(new Uint8Array(32));
   const id = encodeBase64Url(credentialId);
   let counter = options.counter ?? 0;
