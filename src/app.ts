@@ -12,6 +12,7 @@ import { accountRoutes } from "./routes/accounts.ts";
 import { auditEventRoutes } from "./routes/audit-events.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { devRoutes } from "./routes/dev.tsx";
+import { exampleRoutes } from "./routes/example.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { passwordRoutes } from "./routes/passwords.ts";
@@ -71,6 +72,7 @@ export function createApp(deps: Deps) {
   app.route("/", passwordRoutes);
   app.route("/", pageRoutes);
   if (deps.config.environment === "development") app.route("/", devRoutes);
+  if (deps.config.environment === "development") app.route("/", exampleRoutes);
   // Without a secret nothing could be verified: the endpoint does not exist (404), see src/routes/webhooks.ts.
   if (deps.config.resendWebhookSecret) app.route("/", webhookRoutes);
   if (deps.config.benchRoutes) app.route("/", benchRoutes);
