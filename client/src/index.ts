@@ -2,8 +2,8 @@
 // token, refresh it, log out — with every tab of the app acting as one client. The access token lives
 // in memory; the refresh token in the storage the app chooses; refreshing is single-flight across tabs
 // (see tabs.ts), because the server ends the whole session when a rotated refresh token comes back.
-import { challengeFor, createVerifier } from "./pkce.ts";
-import { connectTabs } from "./tabs.ts";
+import { challengeFor, createVerifier } from "./pkce.js";
+import { connectTabs } from "./tabs.js";
 
 export { challengeFor, createVerifier };
 
