@@ -37,7 +37,7 @@ interface ExampleWindow {
   };
 }
 
-const accessToken = (page: Page) => page.evaluate(() => (window as unknown as ExampleWindow).client.session?.access_token ?? null);
+const accessToken = (page: Page) => page.evaluate(() => (globalThis as unknown as ExampleWindow).client.session?.access_token ?? null);
 
 async function visible(page: Page, selector: string) {
   await page.locator(selector).waitFor({ state: "visible", timeout: 10_000 });
@@ -207,7 +207,7 @@ async function main() {
               (at) =>
                 new Promise<string | null>((resolve, reject) =>
                   setTimeout(
-                    () => (window as unknown as ExampleWindow).client.refresh().then((s) => resolve(s?.access_token ?? null), reject),
+                    () => (globalThis as unknown as ExampleWindow).client.refresh().then((s) => resolve(s?.access_token ?? null), reject),
                     Math.max(0, at - Date.now()),
                   ),
                 ),
@@ -227,7 +227,7 @@ async function main() {
 
     await check("after the rounds the session is alive at the server, with no refresh token reused", async () => {
       const answer = await first.evaluate(async () => {
-        const res = await (window as unknown as ExampleWindow).client.fetch("/v1/me/events");
+        const res = await (globalThis as unknown as ExampleWindow).client.fetch("/v1/me/events");
         return { status: res.status, body: (await res.json()) as { events?: Array<{ type: string }> } };
       });
       assert(answer.status === 200, `/v1/me/events answered ${answer.status}`);
@@ -273,7 +273,7 @@ async function main() {
         if (new URL(res.url()).pathname === "/v1/token/refresh") statuses.push(res.status());
       });
       const before = requests.to("/v1/token/refresh").length;
-      const result = await first.evaluate(() => (window as unknown as ExampleWindow).client.refresh());
+      const result = await first.evaluate(() => (globalThis as unknown as ExampleWindow).client.refresh());
       const sent = requests.to("/v1/token/refresh").slice(before);
       assert(sent.length === 2, `${sent.length} refresh requests`);
       assert(sent[0]!.body!.refresh_token === sent[1]!.body!.refresh_token, "the retry presented another token");
@@ -294,7 +294,7 @@ async function main() {
       const saved = await closing.evaluate((key) => sessionStorage.getItem(key), key);
       const spent = JSON.parse(saved!).refresh_token as string;
       await closing.close();
-      await first.evaluate(() => (window as unknown as ExampleWindow).client.refresh());
+      await first.evaluate(() => (globalThis as unknown as ExampleWindow).client.refresh());
       const current = await accessToken(first);
       await first.close();
 
