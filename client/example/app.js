@@ -100,7 +100,7 @@ await client.ready;
 if (linkToken) {
   $("confirm-token").value = linkToken;
   if (client.hasVerifier) {
-    // This browser registered: its kept PKCE verifier is the proof, nothing to type.
+    // This tab registered: the PKCE verifier it kept is the proof, nothing to type.
     await confirm(linkToken).catch((err) => show(`${explain(err)} Type the password you registered with and confirm.`, false));
   } else {
     show("Type the password you registered with to confirm your email address.", true);
