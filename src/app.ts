@@ -11,6 +11,7 @@ import { AppError, causes, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { devRoutes } from "./routes/dev.tsx";
+import { exampleRoutes } from "./routes/example.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
 import { confirmPage, resetPage } from "./routes/pages.tsx";
@@ -80,6 +81,7 @@ export function createApp(deps: Deps) {
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
   app.route("/reset", resetPage); //                   GET
   if (deps.config.environment === "development") app.route("/dev", devRoutes); // mailbox, previews
+  if (deps.config.environment === "development") app.route("/example", exampleRoutes); // the example SPA
   // Without a secret nothing could be verified: the endpoint does not exist (404).
   if (deps.config.resendWebhookSecret) app.route("/webhooks", webhookRoutes); // POST /resend
   if (deps.config.benchRoutes) app.route("/bench", benchRoutes); // GET /bare, /hash, /db
