@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTestService } from "../support/service.ts";
+import { createTestService } from "../../support/service.ts";
 
 // The example SPA (src/routes/example.ts): served in development only, under a CSP of its own.
 const LOCAL = { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787", RESEND_API_KEY: "" };
