@@ -18,6 +18,7 @@ export type AuditType =
   | "password_changed"
   | "logged_out"
   | "rate_limited"
+  | "admin_user_invited"
   | "admin_user_updated"
   | "admin_user_disabled"
   | "admin_user_enabled"

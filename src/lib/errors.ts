@@ -20,6 +20,7 @@ export const ERRORS = {
   insufficient_scope: [403, "The API key lacks the scope this needs."],
   unlock_required: [403, "Too many failed logins for this account today. Enter the code we emailed you together with your password."],
   not_found: [404, "Not found."],
+  email_taken: [409, "An account with that address exists."],
   method_not_allowed: [405, "Method not allowed."],
   payload_too_large: [413, "The request body is too large."],
   unsupported_media_type: [415, "Send the request body as application/json."],

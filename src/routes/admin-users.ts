@@ -3,12 +3,18 @@ import { and, asc, count, desc, eq, gt, gte, isNotNull, isNull, lt, or, sql } fr
 import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { revokeSession, revokeUserSessions } from "../auth/sessions.ts";
-import { auditEvents, sessions, suppressions, users } from "../db/schema.ts";
+import { emailField, nameField } from "../auth/identity.ts";
+import { prepareInvite } from "../auth/link-mails.ts";
+import { isUniqueViolation } from "../db/errors.ts";
+import { auditEvents, registrations, sessions, suppressions, users } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
 import { needScope } from "../http/api-key.ts";
+import { deliverAfterResponse } from "../http/deliver-after-response.ts";
 import { validateJson, validateQuery } from "../http/validate.ts";
 import { decodeBase64Url, decodeUtf8, encodeBase64Url, encodeUtf8 } from "../lib/crypto/encoding.ts";
 import { AppError } from "../lib/errors.ts";
+import { chooseLocale } from "../lib/locale.ts";
+import { randomId } from "../lib/crypto/tokens.ts";
 
 type UserRow = typeof users.$inferSelect;
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
@@ -51,7 +57,17 @@ const ListQuery = z.object({
   created_before: isoTime.optional(),
 });
 
+/** No password verifies against this (it is no hash format), so an invited account is closed until its owner chooses one. */
+const NO_PASSWORD = "!invited";
+
 const Role = z.string().regex(/^[a-z][a-z0-9_:-]{0,31}$/, "a role is 1-32 of a-z 0-9 _ : -, starting with a letter");
+const NewUser = z.object({
+  email: emailField,
+  name: nameField,
+  roles: z.array(Role).max(20).optional(),
+  locale: z.string().max(35).optional(),
+});
+
 const UserPatch = z
   .object({
     name: z.string().trim().max(100).nullable().optional(),
@@ -66,7 +82,7 @@ async function findUser(db: AppEnv["Variables"]["deps"]["db"], id: string): Prom
   return user;
 }
 
-// GET /admin/v1/users, GET|PATCH /admin/v1/users/:id, its sessions, audit events and mail suppression
+// GET|POST /admin/v1/users, GET|PATCH /admin/v1/users/:id, its sessions, audit events and mail suppression
 export const adminUserRoutes = new Hono<AppEnv>()
   .get("/", needScope("users:read"), validateQuery(ListQuery), async (c) => {
     const { db } = c.var.deps;
@@ -90,6 +106,42 @@ export const adminUserRoutes = new Hono<AppEnv>()
       .limit(q.limit + 1);
     const page = rows.slice(0, q.limit);
     return c.json({ users: page.map(toAdminUserJson), next_cursor: rows.length > q.limit ? cursorOf(page.at(-1)!) : null });
+  })
+  // An invitation: the account exists at once, with no usable password, and its owner gets a link to
+  // choose one, which confirms the address. The admin API may say an address is taken (409); it is the
+  // one place that may.
+  .post("/", needScope("users:write"), validateJson(NewUser), async (c) => {
+    const deps = c.var.deps;
+    const { db, clock } = deps;
+    const body = c.req.valid("json");
+    const now = clock.now();
+    const user: UserRow = {
+      id: randomId(),
+      email: body.email,
+      name: body.name ?? null,
+      passwordHash: NO_PASSWORD,
+      roles: body.roles ?? ["user"],
+      locale: chooseLocale(body.locale),
+      emailConfirmedAt: null,
+      disabledAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const invite = await prepareInvite(deps, user, now);
+    try {
+      await db.batch([
+        db.insert(users).values(user),
+        // Strangers' pending registrations of the address can never become this account.
+        db.delete(registrations).where(eq(registrations.email, user.email)),
+        ...invite.writes,
+        recordAudit(db, "admin_user_invited", user.id, c.var.client, now, `key:${c.var.apiKey.id}`),
+      ]);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new AppError("email_taken");
+      throw err;
+    }
+    deliverAfterResponse(c, [invite.mail]);
+    return c.json({ user: toAdminUserJson(user) }, 201);
   })
   .get("/:id", needScope("users:read"), async (c) => {
     const { db, clock } = c.var.deps;

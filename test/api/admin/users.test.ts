@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createTestService, TestClock, type TestService } from "../../support/service.ts";
 import { adminKey } from "../../support/admin.ts";
 import { createConfirmedUser, errorCode } from "../../support/flows.ts";
+import { mailsTo, tokenFrom } from "../../support/mail.ts";
 import { suppressions } from "../../../src/db/schema.ts";
 
 const clock = new TestClock();
@@ -105,5 +106,36 @@ describe("admin API: users", () => {
     ] as const) {
       expect(await errorCode(await reader.call(method, path, body)), `${method} ${path}`).toBe("insufficient_scope");
     }
+  });
+});
+
+describe("admin API: invitations", () => {
+  it("invites a user: a mail with a link to choose a password, which confirms the account and lets them log in", async () => {
+    const email = `invited-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    const res = await admin.call("POST", "/users", { email, name: "Ivy", roles: ["user", "staff"] });
+    expect(res.status).toBe(201);
+    const { user } = await json<{ user: AdminUser & { email_confirmed: boolean } }>(res);
+    expect(user).toMatchObject({ email, name: "Ivy", roles: ["user", "staff"], email_confirmed: false });
+    // Nothing logs in before a password is chosen.
+    expect((await t.post("/v1/login", { email, password: "!invited" })).status).toBe(401);
+    await t.settle();
+    const mail = (await mailsTo(email)).at(-1);
+    expect(mail?.body.subject).toMatch(/invited/i);
+    const token = tokenFrom(mail);
+    expect((await t.post("/v1/password/reset", { token, password: "ivy's chosen passphrase" })).status).toBe(200);
+    const login = await t.post("/v1/login", { email, password: "ivy's chosen passphrase" });
+    expect(login.status).toBe(200);
+    expect((await json<{ user: { email_confirmed: boolean; roles: string[] } }>(login)).user).toMatchObject({ email_confirmed: true, roles: ["user", "staff"] });
+  });
+
+  it("answers 409 email_taken for an address with an account, and voids strangers' pending registrations of it", async () => {
+    const { email } = await createConfirmedUser(t, "taken-invite");
+    expect(await errorCode(await admin.call("POST", "/users", { email }))).toBe("email_taken");
+    const pending = `pending-invite-${crypto.randomUUID().slice(0, 8)}@example.test`;
+    await t.post("/v1/register", { email: pending, password: "an attacker's passphrase" });
+    await t.settle();
+    const strangersLink = tokenFrom((await mailsTo(pending)).at(-1));
+    expect((await admin.call("POST", "/users", { email: pending })).status).toBe(201);
+    expect((await t.post("/v1/confirm", { token: strangersLink, password: "an attacker's passphrase" })).status).not.toBe(200);
   });
 });
