@@ -30,6 +30,9 @@ export default defineConfig({
     globalSetup: ["./test/global-setup.ts"],
     // The Worker logs one JSON line per request; show logs only for tests that fail.
     silent: "passed-only",
+    // Some tests make dozens of full password derivations (lock-out tiers, 1,000 hostile requests);
+    // on a busy 2-core machine that outlasts vitest's 5 s default. Speed is the bench's business.
+    testTimeout: 30_000,
     projects: [
       {
         extends: true,
