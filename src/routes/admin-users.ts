@@ -3,7 +3,7 @@ import { and, asc, count, desc, eq, gt, gte, isNotNull, isNull, lt, or, sql } fr
 import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { revokeSession, revokeUserSessions } from "../auth/sessions.ts";
-import { emailField, nameField } from "../auth/identity.ts";
+import { emailField, nameField, toUserJson } from "../auth/identity.ts";
 import { prepareInvite } from "../auth/link-mails.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { auditEvents, registrations, sessions, suppressions, users } from "../db/schema.ts";
@@ -20,16 +20,7 @@ type UserRow = typeof users.$inferSelect;
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 export function toAdminUserJson(user: UserRow) {
-  return {
-    id: user.id,
-    email: user.email,
-    name: user.name,
-    roles: user.roles,
-    email_confirmed: user.emailConfirmedAt !== null,
-    disabled: user.disabledAt !== null,
-    created_at: iso(user.createdAt),
-    updated_at: iso(user.updatedAt),
-  };
+  return { ...toUserJson(user), disabled: user.disabledAt !== null, updated_at: iso(user.updatedAt) };
 }
 
 // Pages in (created_at, id) order, which new users only ever extend at the end: a walk through every
