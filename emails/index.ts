@@ -5,11 +5,12 @@ import { renderMfaChanged, type MfaChange, type MfaChangedData } from "./mfa-cha
 import { renderPasswordChanged, type PasswordChangedData } from "./password-changed.tsx";
 import { renderResetPassword, type ResetPasswordData } from "./reset-password.tsx";
 import { renderUnlockCode, type UnlockCodeData } from "./unlock-code.tsx";
+import { renderInvite, type InviteData } from "./invite.tsx";
 
 export type { Locale, RenderedMail } from "./types.ts";
-export type { AlreadyRegisteredData, ConfirmEmailData, MfaChange, MfaChangedData, PasswordChangedData, ResetPasswordData, UnlockCodeData };
+export type { AlreadyRegisteredData, ConfirmEmailData, InviteData, MfaChange, MfaChangedData, PasswordChangedData, ResetPasswordData, UnlockCodeData };
 
-export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed" | "unlock-code" | "mfa-changed";
+export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed" | "unlock-code" | "invite" | "mfa-changed";
 
 export interface TemplateData {
   "confirm-email": ConfirmEmailData;
@@ -17,6 +18,7 @@ export interface TemplateData {
   "reset-password": ResetPasswordData;
   "password-changed": PasswordChangedData;
   "unlock-code": UnlockCodeData;
+  invite: InviteData;
   "mfa-changed": MfaChangedData;
 }
 
@@ -26,6 +28,7 @@ const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) 
   "reset-password": renderResetPassword,
   "password-changed": renderPasswordChanged,
   "unlock-code": renderUnlockCode,
+  invite: renderInvite,
   "mfa-changed": renderMfaChanged,
 };
 

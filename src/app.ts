@@ -5,12 +5,16 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { AppEnv, Deps } from "./deps.ts";
+import { requireApiKey } from "./http/api-key.ts";
 import { requireJsonBody } from "./http/guards.ts";
 import { limitClientIp } from "./http/ip-budget.ts";
 import { AppError, causes, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
+import { adminKeyRoutes } from "./routes/admin-keys.ts";
+import { adminUserRoutes } from "./routes/admin-users.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { devRoutes } from "./routes/dev.tsx";
+import { exampleRoutes } from "./routes/example.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { loginSecondStepRoutes } from "./routes/login-second-step.ts";
 import { meRoutes } from "./routes/me.ts";
@@ -69,6 +73,13 @@ export function createApp(deps: Deps) {
   );
   app.use("/v1/*", limitClientIp);
   app.use("/v1/*", requireJsonBody);
+  // The admin API is for servers: no CORS, a key on every request, JSON bodies, nothing cached.
+  app.use("/admin/v1/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+  app.use("/admin/v1/*", requireApiKey);
+  app.use("/admin/v1/*", requireJsonBody);
 
   app.route("/health", healthRoutes()); //              GET
   app.route("/v1/register", registerRoutes); //        POST
@@ -82,9 +93,12 @@ export function createApp(deps: Deps) {
   app.route("/v1/mfa", mfaRoutes); //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
   //                                                     /passkeys, /passkeys/challenge, /remove, /recovery-codes
   app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
+  app.route("/admin/v1/users", adminUserRoutes); //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
+  app.route("/admin/v1/keys", adminKeyRoutes); //      POST /, GET /, DELETE /:id
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
   app.route("/reset", resetPage); //                   GET
   if (deps.config.environment === "development") app.route("/dev", devRoutes); // mailbox, previews
+  if (deps.config.environment === "development") app.route("/example", exampleRoutes); // the example SPA
   // Without a secret nothing could be verified: the endpoint does not exist (404).
   if (deps.config.resendWebhookSecret) app.route("/webhooks", webhookRoutes); // POST /resend
   if (deps.config.benchRoutes) app.route("/bench", benchRoutes); // GET /bare, /hash, /db

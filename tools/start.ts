@@ -116,6 +116,7 @@ async function main() {
     console.log(`\nedge-auth is running:
   API         ${base}  (try ${base}/health)
   dev mailbox ${base}/dev/mailbox
+  example app ${base}/example  (the SDK in a page; CONFIRM_URL=${base}/example/confirm#token={token} mails links to it)
   database    ${libsql ? `${libsql.url} (file ${DATA_DIR}/dev.db, token: DB_AUTH_TOKEN in ${RUNTIME_VARS})` : new URL(vars.DB_URL!).host}
 Ctrl-C stops it.\n`);
   });

@@ -33,7 +33,7 @@ export async function mfaChangeWrites(
   change: MfaChange,
   client: RequestInfo,
   now: number,
-  recoveryCodesLeft: number | null = null,
+  options: { recoveryCodesLeft?: number; actor?: string } = {},
 ) {
   const { db, config } = deps;
   const mail = await queueMail(
@@ -48,7 +48,7 @@ export async function mfaChangeWrites(
         when: new Date(now).toISOString(),
         ip: client.ip,
         userAgent: client.userAgent,
-        recoveryCodesLeft,
+        recoveryCodesLeft: options.recoveryCodesLeft ?? null,
         resetUrl: config.forgotPasswordUrl,
       },
     },
@@ -56,22 +56,22 @@ export async function mfaChangeWrites(
   );
   // WEBHOOKS HOOK (issue 12): add the outbound event for MFA_WEBHOOK_EVENTS[change] to `writes`
   // here, so it is written in the same batch as the change, the audit row and the mail.
-  const writes = [recordAudit(db, change, user.id, client, now), mail.write] as const;
+  const writes = [recordAudit(db, change, user.id, client, now, options.actor ?? null), mail.write] as const;
   return { writes, mail: mail.row };
 }
 
 /**
- * Admin reset (for the admin API, issue 13): removes every second factor of a user — authenticator
- * app, passkeys, recovery codes, and any mfa_token or challenge in flight — in one batch, audited
- * and mailed to the owner. Sessions are left alone: the owner may be signed in on a device they
- * still have. `actor` is the admin request's client (recorded in the audit row). Returns false for
- * an unknown user. The caller delivers `mail` (deliverAfterResponse), or leaves it to the cron.
+ * Admin reset (POST /admin/v1/users/:id/mfa/reset): removes every second factor of a user —
+ * authenticator app, passkeys, recovery codes, and any mfa_token or challenge in flight — in one
+ * batch, audited (with the acting key) and mailed to the owner. Sessions are left alone: the owner
+ * may be signed in on a device they still have. Returns false for an unknown user. The caller
+ * delivers `mail` (deliverAfterResponse), or leaves it to the cron.
  */
-export async function resetUserFactors(deps: Deps, userId: string, actor: RequestInfo, now: number) {
+export async function resetUserFactors(deps: Deps, userId: string, client: RequestInfo, actor: string | null, now: number) {
   const { db } = deps;
   const [user] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
   if (!user) return { reset: false as const, mail: null };
-  const change = await mfaChangeWrites(deps, user, "factors_reset", actor, now);
+  const change = await mfaChangeWrites(deps, user, "factors_reset", client, now, actor === null ? {} : { actor });
   await db.batch([
     db.delete(totpFactors).where(eq(totpFactors.userId, userId)),
     db.delete(passkeys).where(eq(passkeys.userId, userId)),

@@ -80,7 +80,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
 
       const session = await openSession(deps, user, client, now, ["pwd", verdict.amr]);
       const recoveryLeft = verdict.recoveryCode ? factors.recoveryCodes.length - 1 : null;
-      const notice = recoveryLeft === null ? null : await mfaChangeWrites(deps, user, "recovery_code_used", client, now, recoveryLeft);
+      const notice = recoveryLeft === null ? null : await mfaChangeWrites(deps, user, "recovery_code_used", client, now, { recoveryCodesLeft: recoveryLeft });
       await db.batch([...session.writes, guard.succeeded(), ...(notice?.writes ?? []), recordAudit(db, "login_succeeded", user.id, client, now)]);
       if (notice) deliverAfterResponse(c, [notice.mail]);
       return c.json({ user: toUserJson(user), session: session.body, ...(recoveryLeft === null ? {} : recoveryNotice(recoveryLeft)) });

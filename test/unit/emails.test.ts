@@ -29,6 +29,10 @@ const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] }
     },
     links: ["https://app.test/forgot"],
   },
+  invite: {
+    data: { appName, name: "Ana", link: "https://app.test/reset#token=1nv1t3", expiresInHours: 24 },
+    links: ["https://app.test/reset#token=1nv1t3"],
+  },
   "unlock-code": {
     data: { appName, name: "Ana", code: "042817", expiresInMinutes: 10, resetUrl: "https://app.test/forgot" },
     links: ["https://app.test/forgot"],

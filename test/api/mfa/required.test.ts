@@ -3,6 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { auditEvents, passkeys, recoveryCodes, totpFactors } from "../../../src/db/schema.ts";
 import { resetUserFactors } from "../../../src/auth/mfa-changes.ts";
 import { createTestService, TestClock, type TestService } from "../../support/service.ts";
+import { adminKey } from "../../support/admin.ts";
 import { createConfirmedUser, errorCode, login, PASSWORD, type SessionBody } from "../../support/flows.ts";
 import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
 import { amrOf, codeNow, finishLogin, passwordStep, userWithTotp } from "../../support/mfa.ts";
@@ -90,33 +91,43 @@ describe("MFA_REQUIRED=true", () => {
   });
 });
 
-describe("admin reset of a user's factors", () => {
+describe("admin reset of a user's factors (POST /admin/v1/users/:id/mfa/reset)", () => {
   let t: TestService;
   beforeAll(async () => {
     t = await createTestService({ clock });
   });
 
-  it("removes every factor and recovery code, audits and mails the owner; the password alone logs in again", async () => {
+  it("removes every factor and recovery code, audits with the key and mails the owner; the password alone logs in again", async () => {
+    const admin = await adminKey(t, ["users:write"]);
     const user = await userWithTotp(t, clock, "reset");
-    const result = await resetUserFactors(t.deps, user.userId, { ip: "192.0.2.1", userAgent: "admin api" }, clock.now());
-    expect(result.reset).toBe(true);
+    const reader = await adminKey(t, ["users:read"]);
+    const before = (await (await reader.call("GET", `/users/${user.userId}`)).json()) as { user: { mfa: unknown } };
+    expect(before.user.mfa).toEqual({ enabled: true, factors: ["totp"], recovery_codes_left: 10 });
+    const res = await admin.call("POST", `/users/${user.userId}/mfa/reset`, {});
+    expect(res.status).toBe(200);
     for (const table of [totpFactors, passkeys, recoveryCodes]) expect(await t.deps.db.select().from(table).where(eq(table.userId, user.userId))).toEqual([]);
     const audit = await t.deps.db.select().from(auditEvents).where(and(eq(auditEvents.userId, user.userId), eq(auditEvents.type, "factors_reset")));
-    expect(audit).toHaveLength(1);
-    expect(audit[0]!.ip).toBe("192.0.2.1");
+    expect(audit.map((a) => a.actor)).toEqual([`key:${admin.id}`]);
     expect(amrOf(await login(t, user.email))).toEqual(["pwd"]);
-    // The mail waits in the outbox for the caller (or the cron) to deliver.
-    expect(result.mail?.template).toBe("mfa-changed");
+    const after = (await (await reader.call("GET", `/users/${user.userId}`)).json()) as { user: { mfa: unknown } };
+    expect(after.user.mfa).toEqual({ enabled: false, factors: [], recovery_codes_left: 0 });
+    await t.settle();
+    expect((await mailsTo(user.email)).at(-1)?.body.subject).toBe("The second factors of your Acme account were reset");
   });
 
-  it("answers false for an unknown user", async () => {
-    expect((await resetUserFactors(t.deps, crypto.randomUUID(), { ip: null, userAgent: null }, clock.now())).reset).toBe(false);
+  it("needs the users:write scope, and answers 404 for an unknown user", async () => {
+    const reader = await adminKey(t, ["users:read"]);
+    const user = await userWithTotp(t, clock, "reset-scope");
+    expect((await reader.call("POST", `/users/${user.userId}/mfa/reset`, {})).status).toBe(403);
+    expect(await t.deps.db.select().from(totpFactors).where(eq(totpFactors.userId, user.userId))).toHaveLength(1);
+    const writer = await adminKey(t, ["users:write"]);
+    expect((await writer.call("POST", `/users/${crypto.randomUUID()}/mfa/reset`, {})).status).toBe(404);
   });
 
   it("leaves other users' factors alone", async () => {
     const keep = await userWithTotp(t, clock, "keep");
     const other = await createConfirmedUser(t, "other");
-    await resetUserFactors(t.deps, other.userId, { ip: null, userAgent: null }, clock.now());
+    await resetUserFactors(t.deps, other.userId, { ip: null, userAgent: null }, null, clock.now());
     expect(await t.deps.db.select().from(totpFactors).where(eq(totpFactors.userId, keep.userId))).toHaveLength(1);
   });
 });
