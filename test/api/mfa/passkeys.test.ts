@@ -204,6 +204,28 @@ describe("removing a passkey", () => {
   });
 });
 
+describe("hostile passkey bodies", () => {
+  const garbage = [
+    ["clientDataJSON that is not base64url", { id: "abc", rawId: "abc", type: "public-key", response: { clientDataJSON: "!!!" } }],
+    ["clientDataJSON that is not JSON", { id: "abc", rawId: "abc", type: "public-key", response: { clientDataJSON: "bm90IGpzb24" } }],
+    ["no signature or authenticator data", { id: "abc", rawId: "abc", type: "public-key", response: { clientDataJSON: btoa(JSON.stringify({ type: "webauthn.get", challenge: "D".repeat(43), origin: ORIGIN })).replace(/=+$/, "") } }],
+  ] as const;
+
+  it.each(garbage)("answers a passkey with %s in the one error shape, never 500", async (_name, passkey) => {
+    const user = await userWithPasskey("pk-garbage");
+    const step = await passwordStep(t, user.email);
+    for (const res of [
+      await t.post("/v1/login/passkey", { passkey }),
+      await finishLogin(t, { mfa_token: step.mfa_token, passkey }),
+      await t.post("/v1/mfa/passkeys", { passkey }, user.session.access_token),
+    ]) {
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_credentials");
+    }
+    expect((await t.post("/v1/login/passkey", { passkey: { ...passkey, type: "password" } })).status).toBe(400);
+  });
+});
+
 describe("without WEBAUTHN_RP_ID", () => {
   it("has no passkey endpoints", async () => {
     const off = await createTestService({ clock });
