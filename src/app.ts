@@ -7,7 +7,8 @@ import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { AppEnv, Deps } from "./deps.ts";
 import { requireJsonBody } from "./http/guards.ts";
 import { limitClientIp } from "./http/ip-budget.ts";
-import { AppError, causes, errorBody } from "./lib/errors.ts";
+import { notFoundOrWrongMethod } from "./http/not-found.ts";
+import { AppError, causes, ERRORS, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { devRoutes } from "./routes/dev.tsx";
@@ -84,7 +85,7 @@ export function createApp(deps: Deps) {
   if (deps.config.resendWebhookSecret) app.route("/webhooks", webhookRoutes); // POST /resend
   if (deps.config.benchRoutes) app.route("/bench", benchRoutes); // GET /bare, /hash, /db
 
-  app.notFound((c) => c.json(errorBody("not_found", "Not found.", c.var.requestId), 404));
+  app.notFound(notFoundOrWrongMethod(app));
   app.onError((err, c) => {
     const requestId = c.var.requestId ?? crypto.randomUUID();
     if (err instanceof AppError) {
@@ -94,7 +95,7 @@ export function createApp(deps: Deps) {
     if (err instanceof HTTPException && err.status < 500) {
       const code = err.status === 413 ? "payload_too_large" : err.status === 405 ? "method_not_allowed" : "validation_failed";
       const status = err.status === 413 || err.status === 405 ? err.status : 400;
-      return c.json(errorBody(code, code === "validation_failed" ? "The request is not valid." : "Request refused.", requestId), status);
+      return c.json(errorBody(code, ERRORS[code][1], requestId), status);
     }
     // Unknown errors are logged with their detail; the client only ever sees the generic shape.
     logEvent("unhandled_error", { requestId, error: describe(err) });
