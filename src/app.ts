@@ -7,11 +7,11 @@ import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { AppEnv, Deps } from "./deps.ts";
 import { requireJsonBody } from "./http/guards.ts";
 import { limitClientIp } from "./http/ip-budget.ts";
-import { notFoundOrWrongMethod } from "./http/not-found.ts";
+import { notFoundOrWrongMethod, routeMethods } from "./http/not-found.ts";
 import { AppError, causes, ERRORS, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { benchRoutes } from "./routes/bench.ts";
-import { devRoutes } from "./routes/dev.tsx";
+import { devHomeRoutes, devRoutes } from "./routes/dev.tsx";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
 import { confirmPage, resetPage } from "./routes/pages.tsx";
@@ -80,7 +80,11 @@ export function createApp(deps: Deps) {
   app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
   app.route("/reset", resetPage); //                   GET
-  if (deps.config.environment === "development") app.route("/dev", devRoutes); // mailbox, previews
+  if (deps.config.environment === "development") {
+    app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template)
+    // GET /: LOGIN_URL's default; links the mailbox, the previews and /docs, /example where they exist.
+    app.route("/", devHomeRoutes((path) => routeMethods(app, path).includes("GET")));
+  }
   // Without a secret nothing could be verified: the endpoint does not exist (404).
   if (deps.config.resendWebhookSecret) app.route("/webhooks", webhookRoutes); // POST /resend
   if (deps.config.benchRoutes) app.route("/bench", benchRoutes); // GET /bare, /hash, /db

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { PASSWORD } from "../../support/flows.ts";
 import { uniqueEmail } from "../../support/mail.ts";
 import { createTestService, type TestService } from "../../support/service.ts";
 
 // Development as npm start runs it: loopback PUBLIC_URL, no Resend key (the dev mailbox), and no
-// ALLOWED_ORIGINS unless a test sets it.
+// ALLOWED_ORIGINS or LOGIN_URL unless a test sets them.
 const DEV = { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787", RESEND_API_KEY: "", ALLOWED_ORIGINS: "" };
 
 async function allowedOrigin(t: TestService, origin: string) {
@@ -42,5 +43,72 @@ describe("CORS when ALLOWED_ORIGINS is set, or outside development", () => {
   it.each(["production", "test"])("admits no local dev server in %s", async (environment) => {
     const t = await createTestService({ settings: { ENVIRONMENT: environment, ALLOWED_ORIGINS: "" } });
     expect(await allowedOrigin(t, "http://localhost:5173")).toBeNull();
+  });
+});
+
+interface MailboxEntry {
+  to: string;
+  template: string;
+  links: string[];
+}
+
+async function alreadyRegisteredLoginLink(t: TestService): Promise<string> {
+  const email = uniqueEmail("landing");
+  for (let i = 0; i < 2; i++) {
+    expect((await t.post("/v1/register", { email, password: PASSWORD })).status).toBe(202);
+    await t.settle();
+    if (i === 0) {
+      const confirm = (await mailbox(t)).find((m) => m.to === email)!.links[0]!;
+      const token = new URL(confirm).hash.replace("#token=", "");
+      expect((await t.post("/v1/confirm", { token, password: PASSWORD })).status).toBe(200);
+    }
+  }
+  const mail = (await mailbox(t)).find((m) => m.to === email && m.template === "already-registered");
+  return mail!.links[0]!;
+}
+
+async function mailbox(t: TestService): Promise<MailboxEntry[]> {
+  return ((await (await t.request("/dev/mailbox.json")).json()) as { messages: MailboxEntry[] }).messages;
+}
+
+describe("LOGIN_URL in development", () => {
+  it("links the 'already registered' mail to a landing page that leads to the mailbox and the previews", async () => {
+    const t = await createTestService({ settings: DEV });
+    const login = await alreadyRegisteredLoginLink(t);
+    expect(new URL(login).origin).toBe("http://127.0.0.1:8787");
+
+    const page = await t.request(new URL(login).pathname);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html.startsWith("<!doctype html>")).toBe(true);
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"');
+    expect(html).toContain('href="/dev/mailbox"');
+    expect(html).toContain('href="/dev/emails"');
+    expect(html).toContain("http://localhost:5173");
+    // This build has neither, so neither is offered.
+    expect(html).not.toContain('href="/docs"');
+    expect(html).not.toContain('href="/example"');
+  });
+
+  it("offers /docs and /example on the landing page when the app has them", async () => {
+    const t = await createTestService({ settings: DEV });
+    t.app.get("/docs", (c) => c.text("docs"));
+    t.app.get("/example", (c) => c.text("example"));
+    const html = await (await t.request("/")).text();
+    expect(html).toContain('href="/docs"');
+    expect(html).toContain('href="/example"');
+  });
+
+  it("links where LOGIN_URL says once it is set, and the landing page stays", async () => {
+    const t = await createTestService({ settings: { ...DEV, LOGIN_URL: "http://localhost:5173/login" } });
+    expect(await alreadyRegisteredLoginLink(t)).toBe("http://localhost:5173/login");
+    expect((await t.request("/")).status).toBe(200);
+  });
+
+  it.each(["production", "test"])("has no landing page in %s", async (environment) => {
+    const t = await createTestService({ settings: { ENVIRONMENT: environment } });
+    const res = await t.request("/");
+    expect(res.status).toBe(404);
   });
 });
