@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import { desc, eq } from "drizzle-orm";
+import { UNLOCK_CODE_TTL_SECONDS } from "../auth/link-mails.ts";
 import { renderEmail, type TemplateData, type TemplateName } from "../mail/templates.ts";
 import type { Config } from "../config.ts";
 import { outbox } from "../db/schema.ts";
@@ -23,7 +24,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     appName: config.appName,
     name: "Ana",
     link: config.confirmUrl.replace("{token}", PREVIEW_TOKEN),
-    expiresInHours: Math.round(config.confirmTokenTtl / 3600),
+    expiresInSeconds: config.confirmTokenTtl,
   }),
   "already-registered": (config) => ({
     appName: config.appName,
@@ -35,7 +36,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     appName: config.appName,
     name: "Ana",
     link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
-    expiresInMinutes: Math.round(config.resetTokenTtl / 60),
+    expiresInSeconds: config.resetTokenTtl,
   }),
   "password-changed": (config) => ({
     appName: config.appName,
@@ -49,7 +50,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     appName: config.appName,
     name: "Ana",
     code: "123456",
-    expiresInMinutes: 10,
+    expiresInSeconds: UNLOCK_CODE_TTL_SECONDS,
     resetUrl: config.forgotPasswordUrl,
   }),
 };

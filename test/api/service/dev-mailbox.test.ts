@@ -160,7 +160,7 @@ describe("GET /dev/emails/:template", () => {
     expect(subjects).toEqual([
       "Subject: Confirm your email address for Acme",
       "Subject: Confirma tu correo electrónico para Acme",
-      "Subject: Confirme seu e-mail no Acme",
+      "Subject: Confirme o e-mail da sua conta Acme",
     ]);
   });
 
