@@ -89,7 +89,7 @@ async function readMailbox(deps: Deps) {
 // Every development page: a whole document that fits a phone (long links and tokens wrap).
 const DEV_STYLE = `body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328;overflow-wrap:anywhere}
 pre{white-space:pre-wrap;background:#f6f8fa;padding:.5rem}article{border-top:1px solid #ddd;padding:.75rem 0}
-article h2{font-size:1.05rem;margin:0}.meta{margin:.25rem 0;color:#555}li{margin:.2rem 0}`;
+h1{font-size:1.6rem}article h2{font-size:1.05rem;margin:0}.meta{margin:.25rem 0;color:#555}li{margin:.2rem 0}`;
 
 function devPage(c: Context<AppEnv>, title: string, children: Child) {
   return c.html(
@@ -155,7 +155,8 @@ export function devHomeRoutes(answersGet: (path: string) => boolean) {
         </ul>
         <p>
           The API is under /v1. Browsers may call it from{" "}
-          {config.allowedOrigins.length ? config.allowedOrigins.join(", ") : "no other origin"} (ALLOWED_ORIGINS).
+          {config.allowedOrigins.length ? config.allowedOrigins.map((origin, i) => <>{i > 0 ? ", " : ""}<code>{origin}</code></>) : "no other origin"}{" "}
+          (ALLOWED_ORIGINS).
         </p>
       </>,
     );
