@@ -47,6 +47,11 @@ export default defineConfig({
             miniflare: {
               compatibilityDate: wrangler.compatibility_date,
               compatibilityFlags: wrangler.compatibility_flags,
+              // wrangler.toml's text-module rules (the example app's files), and wrangler's own for HTML.
+              modulesRules: [
+                ...wrangler.rules.map((rule: { type: string; globs: string[]; fallthrough?: boolean }) => ({ type: rule.type, include: rule.globs, fallthrough: rule.fallthrough })),
+                { type: "Text", include: ["**/*.html"] },
+              ],
               bindings: {
                 ENVIRONMENT: "test",
                 LIBSQL_BASE_URL: inject<string>("libsqlBaseUrl"),

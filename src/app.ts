@@ -12,6 +12,7 @@ import { AppError, causes, ERRORS, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { devHomeRoutes, devRoutes } from "./routes/dev.tsx";
+import { exampleRoutes } from "./routes/example.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { meRoutes } from "./routes/me.ts";
 import { confirmPage, resetPage } from "./routes/pages.tsx";
@@ -82,6 +83,7 @@ export function createApp(deps: Deps) {
   app.route("/reset", resetPage); //                   GET
   if (deps.config.environment === "development") {
     app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template)
+    app.route("/example", exampleRoutes); //           GET: the example SPA
     // GET /: LOGIN_URL's default; links the mailbox, the previews and /docs, /example where they exist.
     app.route("/", devHomeRoutes((path) => routeMethods(app, path).includes("GET")));
   }
