@@ -66,6 +66,8 @@ export default defineConfig({
                 IP_SITE_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 1_000_000, period: 60 } },
                 STRICT_IP_RATE_LIMITER: { namespace_id: "1901", simple: { limit: 5, period: 60 } },
                 STRICT_IP_SITE_RATE_LIMITER: { namespace_id: "1902", simple: { limit: 12, period: 60 } },
+                ADMIN_RATE_LIMITER: { namespace_id: "1003", simple: { limit: 1_000_000, period: 60 } },
+                STRICT_ADMIN_RATE_LIMITER: { namespace_id: "1903", simple: { limit: 3, period: 60 } },
               },
             },
           })),

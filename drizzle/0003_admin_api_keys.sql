@@ -13,4 +13,5 @@ CREATE TABLE `api_keys` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `api_keys_hash_unique` ON `api_keys` (`key_hash`);--> statement-breakpoint
-ALTER TABLE `audit_events` ADD `actor` text;
+ALTER TABLE `audit_events` ADD `actor` text;--> statement-breakpoint
+CREATE INDEX `users_created` ON `users` (`created_at`,`id`);

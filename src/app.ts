@@ -5,11 +5,14 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { AppEnv, Deps } from "./deps.ts";
+import { requireApiKey } from "./http/api-key.ts";
 import { requireJsonBody } from "./http/guards.ts";
 import { limitClientIp } from "./http/ip-budget.ts";
 import { notFoundOrWrongMethod, routeMethods } from "./http/not-found.ts";
 import { AppError, causes, ERRORS, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
+import { adminKeyRoutes } from "./routes/admin-keys.ts";
+import { adminUserRoutes } from "./routes/admin-users.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { devHomeRoutes, devRoutes } from "./routes/dev.tsx";
 import { exampleRoutes } from "./routes/example.ts";
@@ -69,6 +72,13 @@ export function createApp(deps: Deps) {
   );
   app.use("/v1/*", limitClientIp);
   app.use("/v1/*", requireJsonBody);
+  // The admin API is for servers: no CORS, a key on every request, JSON bodies, nothing cached.
+  app.use("/admin/v1/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+  app.use("/admin/v1/*", requireApiKey);
+  app.use("/admin/v1/*", requireJsonBody);
 
   app.route("/health", healthRoutes()); //              GET
   app.route("/v1/register", registerRoutes); //        POST
@@ -79,6 +89,8 @@ export function createApp(deps: Deps) {
   app.route("/v1/me", meRoutes); //                    GET /, GET /events
   app.route("/v1/password", passwordRoutes); //        POST /forgot, /reset, /change
   app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
+  app.route("/admin/v1/users", adminUserRoutes); //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression
+  app.route("/admin/v1/keys", adminKeyRoutes); //      POST /, GET /, DELETE /:id
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
   app.route("/reset", resetPage); //                   GET
   if (deps.config.environment === "development") {

@@ -60,6 +60,28 @@ export async function prepareResetLink(deps: Deps, user: Recipient, now: number)
   return { writes: [...token.writes, mail.write] as const, mail: mail.row };
 }
 
+/** An invitation (admin API): a single-use link to choose the first password, which also confirms the address. */
+export async function prepareInvite(deps: Deps, user: Recipient, now: number) {
+  const { config } = deps;
+  const token = await createEmailToken(deps, { userId: user.id }, "reset_password", config.confirmTokenTtl, now);
+  const mail = await queueMail(
+    deps,
+    {
+      ...recipientOf(user),
+      template: "invite",
+      data: {
+        appName: config.appName,
+        name: user.name,
+        link: linkWithToken(config.resetUrl, token.token),
+        expiresInSeconds: config.confirmTokenTtl,
+      },
+      expiresAt: token.expiresAt,
+    },
+    now,
+  );
+  return { writes: [...token.writes, mail.write] as const, mail: mail.row };
+}
+
 /** The stored form of an unlock code: bound to its row, so equal codes of two rows never collide. */
 export function hashUnlockCode(deps: Deps, tokenId: string, code: string): Promise<string> {
   return hashToken(deps.tokenKey, `${tokenId}:${code}`);

@@ -19,7 +19,7 @@ export const users = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("users_email_unique").on(t.email)],
+  (t) => [uniqueIndex("users_email_unique").on(t.email), index("users_created").on(t.createdAt, t.id)],
 );
 
 // A registration waits here until its address is confirmed; only then does a users row exist. Several
@@ -212,3 +212,5 @@ export const apiKeys = sqliteTable(
   },
   (t) => [uniqueIndex("api_keys_hash_unique").on(t.keyHash)],
 );
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -32,9 +32,12 @@ function describeIssue(issue: z.core.$ZodRawIssue): string {
     case "invalid_format":
       if (issue.format === "email") return "must be an email address";
       if (issue.format === "url") return "must be a URL";
+      if (issue.format === "datetime") return "must be a date and time such as 2026-01-15T09:30:00Z";
       return "is not in the expected format";
-    case "invalid_value":
-      return `must be ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}`;
+    case "invalid_value": {
+      const values = issue.values.map((v) => JSON.stringify(v));
+      return values.length > 2 ? `must be one of ${values.join(", ")}` : `must be ${values.join(" or ")}`;
+    }
     case "not_multiple_of":
       return `must be a multiple of ${issue.divisor}`;
     case "unrecognized_keys":
@@ -44,23 +47,28 @@ function describeIssue(issue: z.core.$ZodRawIssue): string {
   }
 }
 
-// Every body validation error leaves in the one error shape, listing each field's problem as a
-// sentence about that field.
+// Every validation error leaves in the one error shape, listing each field's problem as a sentence
+// about that field; `root` and `whole` name what a problem of no one field is about.
+function refuse(root: string, whole: string) {
+  return (result: { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } }) => {
+    if (!result.success) {
+      const details = (result.error?.issues ?? []).map((issue) => {
+        const path = issue.path.map(String).join(".");
+        return { path: path || root, message: `${path || whole} ${issue.message}` };
+      });
+      throw new AppError("validation_failed", undefined, { details });
+    }
+  };
+}
+
+// zod's default messages are replaced for this parse only (a schema's own messages still win). The
+// cast: zValidator types this option by a conditional on T, which TypeScript cannot resolve here.
+const inPeoplesWords = { validationFunction: ((s: z.ZodType, value: unknown) => s.safeParseAsync(value, { error: describeIssue })) as never };
+
 export function validateJson<T extends z.ZodType>(schema: T) {
-  return zValidator(
-    "json",
-    schema,
-    (result) => {
-      if (!result.success) {
-        const details = result.error.issues.map((issue) => {
-          const path = issue.path.map(String).join(".");
-          return { path: path || "(body)", message: `${path || "the request body"} ${issue.message}` };
-        });
-        throw new AppError("validation_failed", undefined, { details });
-      }
-    },
-    // zod's default messages are replaced for this parse only (the schema's own messages still win).
-    // The cast: the option's type is conditional on T, which TypeScript cannot resolve for a generic T.
-    { validationFunction: (s, value) => s.safeParseAsync(value, { error: describeIssue }) as never },
-  );
+  return zValidator("json", schema, refuse("(body)", "the request body"), inPeoplesWords);
+}
+
+export function validateQuery<T extends z.ZodType>(schema: T) {
+  return zValidator("query", schema, refuse("(query)", "the query"), inPeoplesWords);
 }

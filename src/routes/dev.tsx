@@ -46,6 +46,12 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/130.0",
     resetUrl: config.forgotPasswordUrl,
   }),
+  invite: (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
+    expiresInSeconds: config.confirmTokenTtl,
+  }),
   "unlock-code": (config) => ({
     appName: config.appName,
     name: "Ana",

@@ -29,6 +29,10 @@ const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] }
     },
     links: ["https://app.test/forgot"],
   },
+  invite: {
+    data: { appName, name: "Ana", link: "https://app.test/reset#token=1nv1t3", expiresInSeconds: 86_400 },
+    links: ["https://app.test/reset#token=1nv1t3"],
+  },
   "unlock-code": {
     data: { appName, name: "Ana", code: "042817", expiresInSeconds: 600, resetUrl: "https://app.test/forgot" },
     links: ["https://app.test/forgot"],

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { adminKey } from "../../support/admin.ts";
 import { createConfirmedUser, PASSWORD } from "../../support/flows.ts";
 import { createTestService, type TestService } from "../../support/service.ts";
 
@@ -53,6 +54,21 @@ describe("a body the schema refuses is explained field by field, in sentences a 
     ]);
     expect(await refusal(await t.post("/v1/password/change", { current_password: PASSWORD }, session.access_token))).toEqual([
       { path: "new_password", message: "new_password is required" },
+    ]);
+  });
+
+  it("the same for the Admin API's bodies and queries", async () => {
+    const admin = await adminKey(t, ["users:read", "users:write"]);
+    expect(await refusal(await admin.call("GET", "/users?limit=lots&disabled=maybe&created_after=yesterday"))).toEqual([
+      { path: "limit", message: "limit must be a number" },
+      { path: "disabled", message: 'disabled must be "true" or "false"' },
+      { path: "created_after", message: "created_after must be a date and time such as 2026-01-15T09:30:00Z" },
+    ]);
+    expect(await refusal(await admin.call("POST", "/users", { email: EMAIL, roles: ["Admin"] }))).toEqual([
+      { path: "roles.0", message: "roles.0 must be 1-32 of a-z 0-9 _ : -, starting with a letter" },
+    ]);
+    expect(await refusal(await admin.call("PATCH", `/users/${crypto.randomUUID()}`, {}))).toEqual([
+      { path: "(body)", message: "the request body must name what to change: name, roles or disabled" },
     ]);
   });
 });
