@@ -120,7 +120,7 @@ function devPage(c: Context<AppEnv>, title: string, children: Child) {
 // Config already refuses development on a non-loopback PUBLIC_URL; this also keeps the routes from
 // a deployment reached by another name and from a page whose domain resolves to 127.0.0.1 (DNS
 // rebinding), which still sends its own Host. They answer exactly like a path that does not exist.
-const loopbackOnly = createMiddleware<AppEnv>(async (c, next) => {
+export const loopbackOnly = createMiddleware<AppEnv>(async (c, next) => {
   if (!isLoopbackHost(c.req.header("host") ?? new URL(c.req.url).host)) throw new AppError("not_found");
   await next();
 });
