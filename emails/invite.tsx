@@ -6,7 +6,8 @@ export interface InviteData {
   appName: string;
   name: string | null;
   link: string;
-  expiresInHours: number;
+  /** The link's lifetime. */
+  expiresInSeconds: number;
 }
 
 const copy: Record<Locale, LinkMailCopy> = {
@@ -25,8 +26,8 @@ const copy: Record<Locale, LinkMailCopy> = {
     notYou: "Si no lo esperabas, ignora este correo: sin contraseña no ocurre nada.",
   },
   "pt-BR": {
-    subject: (appName) => `Você foi convidado para o ${appName}`,
-    intro: (appName) => `Uma conta no ${appName} foi criada para este endereço. Escolha uma senha para começar a usá-la.`,
+    subject: (appName) => `Convite para a sua conta ${appName}`,
+    intro: (appName) => `Uma conta ${appName} foi criada para este endereço. Escolha uma senha para começar a usá-la.`,
     action: "Escolher uma senha",
     expiry: (duration) => `Este link expira em ${duration} e só funciona uma vez.`,
     notYou: "Se você não esperava isto, ignore este e-mail: nada acontece sem uma senha.",
@@ -34,5 +35,5 @@ const copy: Record<Locale, LinkMailCopy> = {
 };
 
 export function renderInvite(data: InviteData, locale: Locale): RenderedMail {
-  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInHours, "hour"), locale);
+  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInSeconds), locale);
 }

@@ -66,16 +66,23 @@ const EnvSchema = z.object({
   MFA_REQUIRED: z.enum(["true", "false"]).default("false"),
   // The domain passkeys belong to; unset, passkeys are off. Checked below against public suffixes.
   WEBAUTHN_RP_ID: optionalText,
+  // Unset (or blank): none, and in development the usual local dev servers (DEV_SERVER_ORIGINS).
   ALLOWED_ORIGINS: z
     .string()
-    .default("")
+    .optional()
     .transform((v) =>
       v
-        .split(",")
+        ?.split(",")
         .map((o) => o.trim().replace(/\/+$/, ""))
         .filter(Boolean),
     ),
 });
+
+/** Where a single-page app's dev server usually runs (Vite, Next.js/Create React App, webpack/Vue CLI). */
+export const DEV_SERVER_ORIGINS = ["5173", "3000", "8080"].flatMap((port) => [
+  `http://localhost:${port}`,
+  `http://127.0.0.1:${port}`,
+]);
 
 /** Every setting's name, e.g. for the start script to take overrides from its environment. */
 export const SETTING_NAMES = Object.keys(EnvSchema.shape);
@@ -128,6 +135,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
 // named in the schema above and mapped here, and nowhere else.
 function toConfig(e: z.output<typeof EnvSchema>) {
   const pages = hostedPageLinks(e.PUBLIC_URL);
+  const allowedOrigins = e.ALLOWED_ORIGINS?.length ? e.ALLOWED_ORIGINS : e.ENVIRONMENT === "development" ? DEV_SERVER_ORIGINS : [];
   return {
     environment: e.ENVIRONMENT,
     appName: e.APP_NAME,
@@ -161,13 +169,13 @@ function toConfig(e: z.output<typeof EnvSchema>) {
     pwnedPasswordsCheck: e.PWNED_PASSWORDS_CHECK === "true",
     pwnedPasswordsUrl: e.PWNED_PASSWORDS_URL,
     pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,
-    allowedOrigins: e.ALLOWED_ORIGINS,
+    allowedOrigins,
     benchRoutes: e.BENCH_ROUTES === "true",
     mfaRequired: e.MFA_REQUIRED === "true",
     webauthnRpId: e.WEBAUTHN_RP_ID,
     /** The pages passkey ceremonies may come from: ALLOWED_ORIGINS and PUBLIC_URL under the RP ID. */
     webauthnOrigins: e.WEBAUTHN_RP_ID === undefined
       ? []
-      : [...new Set([e.PUBLIC_URL, ...e.ALLOWED_ORIGINS])].filter((origin) => originUnderRelyingParty(origin, e.WEBAUTHN_RP_ID!)),
+      : [...new Set([e.PUBLIC_URL, ...allowedOrigins])].filter((origin) => originUnderRelyingParty(origin, e.WEBAUTHN_RP_ID!)),
   };
 }

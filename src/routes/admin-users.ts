@@ -53,7 +53,7 @@ const ListQuery = z.object({
 /** No password verifies against this (it is no hash format), so an invited account is closed until its owner chooses one. */
 const NO_PASSWORD = "!invited";
 
-const Role = z.string().regex(/^[a-z][a-z0-9_:-]{0,31}$/, "a role is 1-32 of a-z 0-9 _ : -, starting with a letter");
+const Role = z.string().regex(/^[a-z][a-z0-9_:-]{0,31}$/, "must be 1-32 of a-z 0-9 _ : -, starting with a letter");
 const NewUser = z.object({
   email: emailField,
   name: nameField,
@@ -67,7 +67,7 @@ const UserPatch = z
     roles: z.array(Role).max(20).optional(),
     disabled: z.boolean().optional(),
   })
-  .refine((v) => Object.keys(v).length > 0, "say what to change: name, roles or disabled");
+  .refine((v) => Object.keys(v).length > 0, "must name what to change: name, roles or disabled");
 
 async function findUser(db: AppEnv["Variables"]["deps"]["db"], id: string): Promise<UserRow> {
   const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);

@@ -78,7 +78,11 @@ describe("WEBAUTHN_RP_ID", () => {
 
   it("refuses localhost in production and allows it in development", () => {
     expect(refusal({ ...prod, WEBAUTHN_RP_ID: "localhost" })?.setting).toBe("WEBAUTHN_RP_ID");
-    expect(parseConfig({ ...base, PUBLIC_URL: "http://localhost:8787", WEBAUTHN_RP_ID: "localhost" }).webauthnOrigins).toEqual(["http://localhost:8787"]);
+    // In development the usual local dev servers are allowed origins too; those at localhost are under it.
+    const origins = parseConfig({ ...base, PUBLIC_URL: "http://localhost:8787", WEBAUTHN_RP_ID: "localhost" }).webauthnOrigins;
+    expect(origins[0]).toBe("http://localhost:8787");
+    expect(origins).toContain("http://localhost:5173");
+    expect(origins.some((o) => o.includes("127.0.0.1"))).toBe(false);
   });
 });
 
