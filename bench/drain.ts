@@ -28,7 +28,7 @@ const QUIET_MS = 2_500;
 async function queueBacklog(db: Client, pepper: string, run: string, count: number): Promise<string[]> {
   const key = await deriveSealKey(pepper, "outbox v1");
   const now = Date.now();
-  const data = JSON.stringify({ appName: "edge-auth", name: null, code: "123456", expiresInMinutes: 10, resetUrl: "http://127.0.0.1/forgot" });
+  const data = JSON.stringify({ appName: "edge-auth", name: null, code: "123456", expiresInSeconds: 600, resetUrl: "http://127.0.0.1/forgot" });
   const recipients: string[] = [];
   for (let start = 0; start < count; start += 200) {
     const rows = await Promise.all(

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { hostedPageLinks } from "./lib/links.ts";
 import { isLoopbackHost } from "./lib/loopback.ts";
+import { originUnderRelyingParty, relyingPartyProblem } from "./lib/relying-party.ts";
 import { ENGLISH } from "./lib/zod.ts";
 
 const integer = (min: number, max: number, fallback: number) =>
@@ -64,16 +65,27 @@ const EnvSchema = z.object({
   // 10,000 on Paid) or less. Mail delivery and housekeeping each take a share (src/index.ts).
   CRON_SUBREQUESTS: integer(20, 10_000, 1000),
   BENCH_ROUTES: z._default(z.enum(["true", "false"]), "false"),
+  // Second factors (README, "Second factors"). Users without one are asked to enrol at login.
+  MFA_REQUIRED: z._default(z.enum(["true", "false"]), "false"),
+  // The domain passkeys belong to; unset, passkeys are off. Checked below against public suffixes.
+  WEBAUTHN_RP_ID: optionalText,
+  // Unset (or blank): none, and in development the usual local dev servers (DEV_SERVER_ORIGINS).
   ALLOWED_ORIGINS: z.pipe(
-    z._default(z.string(), ""),
-    z.transform((v: string) =>
+    z.optional(z.string()),
+    z.transform((v: string | undefined) =>
       v
-        .split(",")
+        ?.split(",")
         .map((o) => o.trim().replace(/\/+$/, ""))
         .filter(Boolean),
     ),
   ),
 });
+
+/** Where a single-page app's dev server usually runs (Vite, Next.js/Create React App, webpack/Vue CLI). */
+export const DEV_SERVER_ORIGINS = ["5173", "3000", "8080"].flatMap((port) => [
+  `http://localhost:${port}`,
+  `http://127.0.0.1:${port}`,
+]);
 
 /** Every setting's name, e.g. for the start script to take overrides from its environment. */
 export const SETTING_NAMES = Object.keys(EnvSchema.shape);
@@ -111,13 +123,22 @@ export function parseConfig(env: Record<string, unknown>): Config {
   if (e.BENCH_ROUTES === "true" && e.ENVIRONMENT !== "development") {
     throw new ConfigError("BENCH_ROUTES", "is only allowed with ENVIRONMENT=development");
   }
-  return toConfig(e);
+  const config = toConfig(e);
+  if (config.webauthnRpId !== undefined) {
+    const problem = relyingPartyProblem(config.webauthnRpId, config.environment);
+    if (problem) throw new ConfigError("WEBAUTHN_RP_ID", problem);
+    if (config.webauthnOrigins.length === 0) {
+      throw new ConfigError("WEBAUTHN_RP_ID", "covers neither PUBLIC_URL nor any of ALLOWED_ORIGINS (each origin's host must be it or under it)");
+    }
+  }
+  return config;
 }
 
 // The settings as the code uses them; Config's type is this function's result, so each setting is
 // named in the schema above and mapped here, and nowhere else.
 function toConfig(e: z.output<typeof EnvSchema>) {
   const pages = hostedPageLinks(e.PUBLIC_URL);
+  const allowedOrigins = e.ALLOWED_ORIGINS?.length ? e.ALLOWED_ORIGINS : e.ENVIRONMENT === "development" ? DEV_SERVER_ORIGINS : [];
   return {
     environment: e.ENVIRONMENT,
     appName: e.APP_NAME,
@@ -152,8 +173,14 @@ function toConfig(e: z.output<typeof EnvSchema>) {
     pwnedPasswordsCheck: e.PWNED_PASSWORDS_CHECK === "true",
     pwnedPasswordsUrl: e.PWNED_PASSWORDS_URL,
     pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,
-    allowedOrigins: e.ALLOWED_ORIGINS,
+    allowedOrigins,
     cronSubrequests: e.CRON_SUBREQUESTS,
     benchRoutes: e.BENCH_ROUTES === "true",
+    mfaRequired: e.MFA_REQUIRED === "true",
+    webauthnRpId: e.WEBAUTHN_RP_ID,
+    /** The pages passkey ceremonies may come from: ALLOWED_ORIGINS and PUBLIC_URL under the RP ID. */
+    webauthnOrigins: e.WEBAUTHN_RP_ID === undefined
+      ? []
+      : [...new Set([e.PUBLIC_URL, ...allowedOrigins])].filter((origin) => originUnderRelyingParty(origin, e.WEBAUTHN_RP_ID!)),
   };
 }

@@ -4,6 +4,7 @@ import type { JwtKeys, AccessClaims } from "./lib/crypto/jwt.ts";
 import type { PasswordHasher } from "./lib/crypto/password.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Mailer } from "./mail/types.ts";
+import type { ApiKeyRow } from "./db/schema.ts";
 import { createDb } from "./db/client.ts";
 import { systemClock } from "./lib/clock.ts";
 import { once } from "./lib/once.ts";
@@ -25,10 +26,14 @@ export interface Deps {
   mailer: Mailer;
   /** Workers Rate Limiting bindings for the per-IP budget (wrangler.toml [[ratelimits]]). */
   ipLimiters: { client: RateLimit; site: RateLimit };
+  /** Requests per admin API key (wrangler.toml ADMIN_RATE_LIMITER). */
+  adminLimiter: RateLimit;
   /** AES-GCM key for outbox payloads (they can hold token links); derived on first use. */
   outboxKey: () => Promise<CryptoKey>;
-  /** HMAC key under which email and refresh tokens are stored (src/lib/crypto/tokens.ts); derived on first use. */
+  /** HMAC key under which email, refresh, mfa tokens and recovery codes are stored (src/lib/crypto/tokens.ts); derived on first use. */
   tokenKey: () => Promise<CryptoKey>;
+  /** AES-GCM key for TOTP secrets (src/auth/totp.ts); derived on first use. */
+  mfaKey: () => Promise<CryptoKey>;
   /**
    * Runs work after the response. Defaults to executionCtx.waitUntil; tests pass a collector so they
    * can count what the response itself cost before background work starts.
@@ -49,12 +54,14 @@ export type AppEnv = {
     deps: Deps;
     requestId: string;
     auth: AccessClaims;
+    /** The admin API key of an /admin/v1 request (src/http/api-key.ts). */
+    apiKey: ApiKeyRow;
     defer: (task: () => Promise<void>) => void;
     client: RequestInfo;
   };
 };
 
-export type Bindings = Pick<Deps, "ipLimiters">;
+export type Bindings = Pick<Deps, "ipLimiters" | "adminLimiter">;
 
 /** The Workers bindings the service needs besides its settings; a missing one is named like a setting. */
 export function readBindings(env: Record<string, unknown>): Bindings {
@@ -63,7 +70,10 @@ export function readBindings(env: Record<string, unknown>): Bindings {
     if (typeof binding?.limit !== "function") throw new ConfigError(name, "is not bound (wrangler.toml [[ratelimits]])");
     return binding;
   };
-  return { ipLimiters: { client: limiter("IP_RATE_LIMITER"), site: limiter("IP_SITE_RATE_LIMITER") } };
+  return {
+    ipLimiters: { client: limiter("IP_RATE_LIMITER"), site: limiter("IP_SITE_RATE_LIMITER") },
+    adminLimiter: limiter("ADMIN_RATE_LIMITER"),
+  };
 }
 
 // Built once per isolate. Settings are checked here; keys are imported and derived when a request
@@ -93,6 +103,7 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
     mailer,
     outboxKey: once(() => deriveSealKey(config.passwordPepper, "outbox v1")),
     tokenKey: once(() => deriveTokenKey(config.passwordPepper)),
+    mfaKey: once(() => deriveSealKey(config.passwordPepper, "mfa secrets v1")),
     ...bindings,
     ...overrides,
   };

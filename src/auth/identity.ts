@@ -7,14 +7,16 @@ export const MAX_EMAIL_LENGTH = 254;
 export const MAX_PASSWORD_LENGTH = 256;
 
 export const emailField = z.pipe(
-  z.pipe(z.string().check(z.maxLength(1024)), z.transform(normalizeEmail)),
-  z.email({ message: "must be an email address" }).check(z.maxLength(MAX_EMAIL_LENGTH)),
+  // A bound before normalising, so a huge input costs nothing; the real limit is checked after it.
+  z.pipe(z.string().check(z.maxLength(1024, `must be at most ${MAX_EMAIL_LENGTH} characters`)), z.transform(normalizeEmail)),
+  // The max needs its own message: a schema's message also covers its checks that have none.
+  z.email({ message: "must be an email address" }).check(z.maxLength(MAX_EMAIL_LENGTH, `must be at most ${MAX_EMAIL_LENGTH} characters`)),
 );
 
 // Length is counted in code points after NFC, so "é" is one character however it was typed.
 export const passwordField = z
   .pipe(
-    z.string().check(z.maxLength(MAX_PASSWORD_LENGTH * 4)),
+    z.string().check(z.maxLength(MAX_PASSWORD_LENGTH * 4, `must be at most ${MAX_PASSWORD_LENGTH} characters`)),
     z.transform((v: string) => v.normalize("NFC")),
   )
   .check(z.refine((v) => [...v].length <= MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`));

@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { refreshTokens, sessions, users } from "../db/schema.ts";
 import type { Deps, RequestInfo } from "../deps.ts";
+import { encodeBase64Url, encodeUtf8 } from "../lib/crypto/encoding.ts";
 import { generateToken, hashToken, randomId } from "../lib/crypto/tokens.ts";
 
 export interface SessionUser {
@@ -10,6 +11,10 @@ export interface SessionUser {
   email: string;
   roles: string[];
 }
+
+/** How a session was opened (RFC 8176), carried by its access tokens as `amr`. */
+export type Amr = Array<"pwd" | "otp" | "hwk">;
+export const PASSWORD_ONLY: Amr = ["pwd"];
 
 export interface SessionJson {
   access_token: string;
@@ -24,8 +29,8 @@ export function refreshExpiry(config: Pick<Config, "refreshTokenTtl" | "sessionM
   return Math.min(now + config.refreshTokenTtl * 1000, sessionCreatedAt + config.sessionMaxAge * 1000);
 }
 
-async function signSession(deps: Deps, user: SessionUser, sessionId: string, refreshToken: string, refreshExpiresAt: number, now: number): Promise<SessionJson> {
-  const access = await deps.jwt.sign({ sub: user.id, sid: sessionId, email: user.email, roles: user.roles }, Math.floor(now / 1000));
+async function signSession(deps: Deps, user: SessionUser, session: { id: string; amr: string[] }, refreshToken: string, refreshExpiresAt: number, now: number): Promise<SessionJson> {
+  const access = await deps.jwt.sign({ sub: user.id, sid: session.id, email: user.email, roles: user.roles, amr: session.amr }, Math.floor(now / 1000));
   return {
     access_token: access.token,
     token_type: "Bearer",
@@ -36,17 +41,17 @@ async function signSession(deps: Deps, user: SessionUser, sessionId: string, ref
 }
 
 // Prepares a new session; the caller puts `writes` into its one write batch.
-export async function openSession(deps: Deps, user: SessionUser, client: RequestInfo, now: number) {
+export async function openSession(deps: Deps, user: SessionUser, client: RequestInfo, now: number, amr: Amr) {
   const { db, config } = deps;
   const sessionId = randomId();
   const refreshToken = generateToken();
   const expiresAt = refreshExpiry(config, now, now);
   const [body, tokenHash] = await Promise.all([
-    signSession(deps, user, sessionId, refreshToken, expiresAt, now),
+    signSession(deps, user, { id: sessionId, amr }, refreshToken, expiresAt, now),
     hashToken(await deps.tokenKey(), refreshToken),
   ]);
   const writes = [
-    db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent }),
+    db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent, amr }),
     db.insert(refreshTokens).values({ id: randomId(), sessionId, userId: user.id, tokenHash, createdAt: now, expiresAt }),
   ] as const;
   return { sessionId, body, writes };
@@ -58,10 +63,26 @@ export async function openSession(deps: Deps, user: SessionUser, client: Request
 // token finds no unused row and inserts nothing. The last statement reads what the token belongs
 // to either way, for the answer or for reuse detection. No refresh moves a session's end past its
 // creation plus SESSION_MAX_AGE.
-export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: number) {
+/**
+ * A rotated refresh token presented again within this many seconds gets the same successor again
+ * (a retry after a lost response, or two tabs refreshing at once), never a second one; later it
+ * counts as reuse and ends the session.
+ */
+export const REFRESH_RETRY_GRACE_SECONDS = 10;
+
+/**
+ * The successor of a refresh token is derived from it under the token key, not drawn at random, so
+ * a retry within the grace can be answered with the same successor although only hashes are stored.
+ */
+export async function successorOf(deps: Pick<Deps, "tokenKey">, token: string): Promise<string> {
+  return encodeBase64Url(new Uint8Array(await crypto.subtle.sign("HMAC", await deps.tokenKey(), encodeUtf8(`refresh successor\u0000${token}`))));
+}
+
+export async function rotateRefreshToken(deps: Deps, token: string, now: number) {
   const { db, config } = deps;
+  const tokenHash = await hashToken(await deps.tokenKey(), token);
   const successorId = randomId();
-  const successorToken = generateToken();
+  const successorToken = await successorOf(deps, token);
   const successorHash = await hashToken(await deps.tokenKey(), successorToken);
   const maxAgeMs = config.sessionMaxAge * 1000;
   const capped = (createdAt: unknown) => sql<number>`min(${now + config.refreshTokenTtl * 1000}, ${createdAt} + ${maxAgeMs})`;
@@ -111,10 +132,16 @@ export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: num
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(eq(refreshTokens.tokenHash, tokenHash))
       .limit(1),
+    // The successor the presented token was already rotated into, if any (for the retry grace).
+    db
+      .select({ usedAt: refreshTokens.usedAt, expiresAt: refreshTokens.expiresAt })
+      .from(refreshTokens)
+      .where(inArray(refreshTokens.id, db.select({ id: refreshTokens.replacedBy }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))))
+      .limit(1),
   ] as const;
   /** The answer for a rotation that happened: the successor and a new access token. */
-  const answer = (user: SessionUser, session: { id: string; createdAt: number }) =>
-    signSession(deps, user, session.id, successorToken, refreshExpiry(config, session.createdAt, now), now);
+  const answer = (user: SessionUser, session: { id: string; createdAt: number; amr: string[] }) =>
+    signSession(deps, user, session, successorToken, refreshExpiry(config, session.createdAt, now), now);
   return { statements, answer };
 }
 

@@ -2,7 +2,7 @@ import { and, inArray, isNotNull, lt, or } from "drizzle-orm";
 import type { CronBudget } from "../lib/cron-budget.ts";
 import type { Db } from "./client.ts";
 import { DELETE_CHUNK, deleteInChunks } from "./chunked-delete.ts";
-import { auditEvents, emailTokens, outbox, refreshTokens, registrations, sessions, webhookEvents } from "./schema.ts";
+import { auditEvents, emailTokens, mfaTokens, outbox, refreshTokens, registrations, sessions, webhookEvents } from "./schema.ts";
 
 const DAY_MS = 24 * 3600_000;
 
@@ -28,6 +28,8 @@ export async function pruneExpiredRows(db: Db, now: number, budget: CronBudget):
   await deleteInChunks(db, refreshTokens, lt(refreshTokens.expiresAt, spent), budget);
   await deleteInChunks(db, auditEvents, lt(auditEvents.createdAt, now - RETENTION.auditEventsMs), budget);
   await deleteInChunks(db, emailTokens, lt(emailTokens.expiresAt, spent), budget);
+  // mfa_tokens and WebAuthn challenges live minutes; nothing reads them once expired.
+  await deleteInChunks(db, mfaTokens, lt(mfaTokens.expiresAt, now), budget);
   await deleteInChunks(db, outbox, and(inArray(outbox.status, [...FINISHED_MAIL]), lt(outbox.updatedAt, spent)), budget);
   await deleteInChunks(db, webhookEvents, lt(webhookEvents.receivedAt, now - RETENTION.webhookIdsMs), budget);
   // A registration nobody confirmed in time holds a password hash for no one: it goes at once.

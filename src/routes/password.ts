@@ -7,7 +7,7 @@ import { emailField, passwordField, recipientOf, type UserRow } from "../auth/id
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
 import { checkNewPassword } from "../auth/new-password.ts";
-import { liveSession, openSession, revokeUserSessions } from "../auth/sessions.ts";
+import { liveSession, openSession, revokeUserSessions, type Amr } from "../auth/sessions.ts";
 import { prepareResetLink } from "../auth/link-mails.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { emailTokens, users } from "../db/schema.ts";
@@ -44,7 +44,8 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
     now,
   );
   const writes = [
-    db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, user.id)),
+    // A reset proves the mailbox too: an invited account (src/routes/admin-users.ts) is confirmed by it.
+    db.update(users).set({ passwordHash, emailConfirmedAt: user.emailConfirmedAt ?? now, updatedAt: now }).where(eq(users.id, user.id)),
     revokeUserSessions(db, user.id, "password_changed", now),
     db
       .update(emailTokens)
@@ -138,7 +139,8 @@ export const passwordRoutes = new Hono<AppEnv>()
       }
       const change = await changePasswordWrites(c, user, await passwords.hash(body.new_password), now);
       // Every session ends (the batch revokes them first), then the caller gets a fresh one.
-      const session = await openSession(deps, user, c.var.client, now);
+      // The new session was proven the way the caller's was.
+      const session = await openSession(deps, user, c.var.client, now, auth.amr as Amr);
       await db.batch([
         ...change.writes,
         ...session.writes,

@@ -5,7 +5,9 @@ import { recordAudit, recordAuditIf } from "../auth/audit.ts";
 import { countWrongAttempt, MAX_TOKEN_ATTEMPTS, spendToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
 import { hashUnlockCode, prepareUnlockCode } from "../auth/link-mails.ts";
-import { liveSession, openSession, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
+import { readFactors, toFactors } from "../auth/factors.ts";
+import { secondStep } from "../auth/second-step.ts";
+import { liveSession, openSession, PASSWORD_ONLY, REFRESH_RETRY_GRACE_SECONDS, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
 import { emailTokens, registrations, users } from "../db/schema.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
 import type { AppEnv } from "../deps.ts";
@@ -13,7 +15,7 @@ import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { mailBudget } from "../limits/mail-budget.ts";
 import { timingSafeEqual } from "../lib/crypto/encoding.ts";
-import { hashToken, isWellFormedToken } from "../lib/crypto/tokens.ts";
+import { isWellFormedToken } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { deliverAfterResponse } from "../http/deliver-after-response.ts";
 
@@ -36,7 +38,8 @@ export const loginRoutes = new Hono<AppEnv>()
       // success clears it), the address's failures today, the account, its newest pending
       // registration and its live unlock code. While locked even the right password is refused and
       // no password is checked: known and unknown addresses answer alike.
-      const [previous, reserved, today, userRows, pendingRows, unlockRows] = await db.batch([
+      const accountId = db.select({ id: users.id }).from(users).where(eq(users.email, email));
+      const [previous, reserved, today, userRows, pendingRows, unlockRows, ...factorRows] = await db.batch([
         ...guard.statements(now),
         db.select().from(users).where(eq(users.email, email)).limit(1),
         db
@@ -57,6 +60,8 @@ export const loginRoutes = new Hono<AppEnv>()
           )
           .orderBy(desc(emailTokens.createdAt))
           .limit(1),
+        // Its second factors, if any: whether the password alone finishes this login.
+        ...readFactors(db, accountId),
       ]);
       const { lockStarted, unlockRequired } = guard.check([previous, reserved, today], now);
       const user = userRows[0];
@@ -110,16 +115,20 @@ export const loginRoutes = new Hono<AppEnv>()
         }
       }
 
-      const session = await openSession(deps, user, client, now);
       const rehash = verdict.needsRehash
         ? [db.update(users).set({ passwordHash: await passwords.hash(password), updatedAt: now }).where(eq(users.id, user.id))]
         : [];
-      await db.batch([
-        ...session.writes,
-        ...rehash,
-        ...(unlocked ? [spendToken(db, unlockRows[0]!.id, now), ...guard.clearAll(), recordAudit(db, "unlocked", user.id, client, now)] : [guard.succeeded()]),
-        recordAudit(db, "login_succeeded", user.id, client, now),
-      ]);
+      const unlock = unlocked ? [spendToken(db, unlockRows[0]!.id, now), ...guard.clearAll(), recordAudit(db, "unlocked", user.id, client, now)] : [];
+      // A user with a second factor (or, under MFA_REQUIRED, without one) gets no session yet. Only
+      // this attempt's reserved failure is taken back: a right password never wipes the count of
+      // wrong codes, which only a finished login resets.
+      const next = await secondStep(deps, user, toFactors(factorRows), client, now);
+      if (next) {
+        await db.batch([...next.writes, ...rehash, ...(unlocked ? unlock : [guard.released([previous, reserved])])]);
+        return c.json(next.body);
+      }
+      const session = await openSession(deps, user, client, now, PASSWORD_ONLY);
+      await db.batch([...session.writes, ...rehash, ...(unlocked ? unlock : [guard.succeeded()]), recordAudit(db, "login_succeeded", user.id, client, now)]);
       return c.json({ user: toUserJson(user), session: session.body });
     },
   );
@@ -132,13 +141,18 @@ export const tokenRoutes = new Hono<AppEnv>()
     const token = c.req.valid("json").refresh_token;
     if (!isWellFormedToken(token)) throw invalidRefresh();
     const now = clock.now();
-    const tokenHash = await hashToken(await deps.tokenKey(), token);
-
-    const rotation = await rotateRefreshToken(deps, tokenHash, now);
-    const [consumed, , , found] = await db.batch(rotation.statements);
+    const rotation = await rotateRefreshToken(deps, token, now);
+    const [consumed, , , found, successors] = await db.batch(rotation.statements);
     const row = found[0];
     if (!row) throw invalidRefresh();
     if (consumed.length === 0) {
+      // Rotated moments ago and its successor not used yet: the same successor again (a retry after
+      // a lost response, or another tab), never a second one.
+      const successor = successors[0];
+      const live = row.session.revokedAt === null && row.user.disabledAt === null;
+      if (live && row.token.usedAt !== null && now - row.token.usedAt <= REFRESH_RETRY_GRACE_SECONDS * 1000 && successor?.usedAt === null && successor.expiresAt > now) {
+        return c.json({ session: await rotation.answer(row.user, row.session) });
+      }
       // A rotated token came back: someone holds a copy. End the whole session.
       if (row.token.usedAt !== null && row.session.revokedAt === null) {
         await db.batch([

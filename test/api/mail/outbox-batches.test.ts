@@ -16,7 +16,7 @@ async function backlog(t: TestService, count: number, label: string) {
     Array.from({ length: count }, async (_, i) => {
       const { row } = await queueMail(
         t.deps,
-        { userId: null, to: uniqueEmail(`${label}-${i}`), template: "unlock-code", locale: "en", data: { appName: "Acme", name: null, code: "123456", expiresInMinutes: 10, resetUrl: "https://auth.example.test/forgot" } },
+        { userId: null, to: uniqueEmail(`${label}-${i}`), template: "unlock-code", locale: "en", data: { appName: "Acme", name: null, code: "123456", expiresInSeconds: 600, resetUrl: "https://auth.example.test/forgot" } },
         now,
       );
       return { ...row, status: "pending" as const, claimedUntil: null, sendKey: null, lastError: "resend 429 rate_limit_exceeded" };
