@@ -310,5 +310,5 @@ export const mfaTokens = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     usedAt: integer("used_at"),
   },
-  (t) => [uniqueIndex("mfa_tokens_hash_unique").on(t.tokenHash), index("mfa_tokens_expires").on(t.expiresAt)],
+  (t) => [uniqueIndex("mfa_tokens_hash_unique").on(t.tokenHash), index("mfa_tokens_expires").on(t.expiresAt), index("mfa_tokens_user").on(t.userId)],
 );
