@@ -6,7 +6,7 @@ import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem, type } 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { SETTING_NAMES } from "../src/config.ts";
+import { settingNames } from "../src/config.ts";
 import { call, PASSWORD, registerConfirmed } from "./api.ts";
 import { apiCases } from "./cases.ts";
 import { buildBundle, profileStartup } from "./bundle.ts";
@@ -133,7 +133,7 @@ async function main(): Promise<number> {
     console.log("starting the libSQL server on a fresh database…");
     const libsql = await startLibsql(dir);
     running.push(libsql.stop);
-    const raised = Object.fromEntries(Object.entries(BENCH_SETTINGS).filter(([name]) => SETTING_NAMES.includes(name)));
+    const raised = Object.fromEntries(Object.entries(BENCH_SETTINGS).filter(([name]) => settingNames().includes(name)));
     const settings = { ...(await generateSecrets()), ...raised };
     const worker = (name: string, dbUrl: string, extra: { cold?: boolean; settings?: Record<string, string> } = {}) =>
       startWorker({ dir, name, bundle: bundle.path, dbUrl, dbAuthToken: libsql.authToken, settings: { ...settings, ...extra.settings }, cold: extra.cold });
@@ -317,7 +317,7 @@ async function scaleBench(
     db.close();
   }
   phase("seed");
-  const raised = Object.fromEntries(Object.entries(BENCH_SETTINGS).filter(([name]) => SETTING_NAMES.includes(name)));
+  const raised = Object.fromEntries(Object.entries(BENCH_SETTINGS).filter(([name]) => settingNames().includes(name)));
   const settings = { ...(await generateSecrets()), ...raised };
   const worker = async (name: string, libsql: Libsql) => {
     const w = await startWorker({ dir, name, bundle: bundle.path, dbUrl: libsql.url, dbAuthToken: libsql.authToken, settings, scheduled: true });

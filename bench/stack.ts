@@ -7,7 +7,7 @@ import { createWriteStream, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SETTING_NAMES } from "../src/config.ts";
+import { settingNames } from "../src/config.ts";
 import { generateSigningKeyJwk } from "../src/lib/crypto/jwt.ts";
 import { migrateDatabase } from "../tools/migrate.ts";
 
@@ -114,7 +114,7 @@ export async function startWorker(opts: WorkerOptions): Promise<DevWorker> {
     DB_URL: opts.dbUrl,
     DB_AUTH_TOKEN: opts.dbAuthToken,
   };
-  const unknown = Object.keys(vars).filter((name) => !SETTING_NAMES.includes(name));
+  const unknown = Object.keys(vars).filter((name) => !settingNames().includes(name));
   if (unknown.length > 0) throw new Error(`unknown settings for the Worker: ${unknown.join(", ")}`);
   const envFile = join(opts.dir, `${opts.name}.env`);
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join("\n") + "\n", { mode: 0o600 });
@@ -167,7 +167,7 @@ export async function startWorker(opts: WorkerOptions): Promise<DevWorker> {
 export function wranglerEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (SETTING_NAMES.includes(name) || name === "CLOUDFLARE_INCLUDE_PROCESS_ENV") continue;
+    if (settingNames().includes(name) || name === "CLOUDFLARE_INCLUDE_PROCESS_ENV") continue;
     env[name] = value;
   }
   return {

@@ -13,8 +13,9 @@ const optionalText = z.pipe(
 );
 const urlTemplate = z.optional(z.url().check(z.refine((v) => v.includes("{token}"), "must contain {token}")));
 
-// Every setting the Worker reads. Bindings only: nothing comes from process.env.
-const EnvSchema = z.object({
+// Every setting the Worker reads. Bindings only: nothing comes from process.env. Built by the first
+// parseConfig (per isolate), not while the Worker's modules load: it is some forty schemas.
+const buildEnvSchema = () => z.object({
   ENVIRONMENT: z._default(z.enum(["production", "development", "test"]), "production"),
   APP_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(100)), "edge-auth"),
   PUBLIC_URL: z.pipe(
@@ -87,8 +88,13 @@ export const DEV_SERVER_ORIGINS = ["5173", "3000", "8080"].flatMap((port) => [
   `http://127.0.0.1:${port}`,
 ]);
 
+let envSchema: ReturnType<typeof buildEnvSchema> | undefined;
+const envSchemaOnce = () => (envSchema ??= buildEnvSchema());
+
 /** Every setting's name, e.g. for the start script to take overrides from its environment. */
-export const SETTING_NAMES = Object.keys(EnvSchema.shape);
+export function settingNames(): string[] {
+  return Object.keys(envSchemaOnce().shape);
+}
 
 export type Config = ReturnType<typeof toConfig>;
 
@@ -105,7 +111,7 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(env: Record<string, unknown>): Config {
-  const parsed = EnvSchema.safeParse(env, ENGLISH);
+  const parsed = envSchemaOnce().safeParse(env, ENGLISH);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const setting = String(issue.path[0] ?? "env");
@@ -136,7 +142,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
 
 // The settings as the code uses them; Config's type is this function's result, so each setting is
 // named in the schema above and mapped here, and nowhere else.
-function toConfig(e: z.output<typeof EnvSchema>) {
+function toConfig(e: z.output<ReturnType<typeof buildEnvSchema>>) {
   const pages = hostedPageLinks(e.PUBLIC_URL);
   const allowedOrigins = e.ALLOWED_ORIGINS?.length ? e.ALLOWED_ORIGINS : e.ENVIRONMENT === "development" ? DEV_SERVER_ORIGINS : [];
   return {

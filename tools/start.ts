@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { SETTING_NAMES } from "../src/config.ts";
+import { settingNames } from "../src/config.ts";
 import { generateSigningKeyJwk } from "../src/lib/crypto/jwt.ts";
 import { generateAuthToken, startLibsqlServer, type LibsqlServer } from "./libsql-server/server.ts";
 import { migrateDatabase } from "./migrate.ts";
@@ -56,7 +56,7 @@ async function ensureDevVars(): Promise<Record<string, string>> {
 
 function fromEnvironment(): Record<string, string> {
   const vars: Record<string, string> = {};
-  for (const name of SETTING_NAMES) {
+  for (const name of settingNames()) {
     const value = process.env[name];
     if (value !== undefined) vars[name] = value;
   }

@@ -62,14 +62,19 @@ function refuse(root: string, whole: string) {
 }
 
 // zod's default messages are replaced for this parse only (a schema's own messages still win).
+// A route passes its schema as a function, so it is built by the route's first request, not while
+// the Worker starts: building every route's schemas was most of the start-up CPU left.
 function validateTarget<Target extends "json" | "query">(target: Target, root: string, whole: string) {
   const check = refuse(root, whole);
-  return <T extends z.ZodMiniType>(schema: T) =>
-    validator(target, (value): z.output<T> => {
+  return <T extends z.ZodMiniType>(build: () => T) => {
+    let schema: T | undefined;
+    return validator(target, (value): z.output<T> => {
+      schema ??= build();
       const result = schema.safeParse(value, { error: describeIssue });
       check(result);
       return result.data as z.output<T>;
     });
+  };
 }
 
 export const validateJson = validateTarget("json", "(body)", "the request body");

@@ -11,7 +11,7 @@ import { AppError } from "../lib/errors.ts";
 
 const DAY_MS = 24 * 3600_000;
 
-const NewKey = z.object({
+const NewKey = () => z.object({
   name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
   scopes: z.array(z.enum(API_SCOPES)).check(z.minLength(1), z.maxLength(API_SCOPES.length)),
   expires_in_days: z.optional(z.int().check(z.minimum(1), z.maximum(3650))),

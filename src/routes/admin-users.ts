@@ -46,7 +46,7 @@ const isoTime = z.pipe(
   z.iso.datetime({ offset: true }),
   z.transform((v: string) => Date.parse(v)),
 );
-const ListQuery = z.object({
+const ListQuery = () => z.object({
   limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(200))), 50),
   cursor: z.optional(z.string().check(z.maxLength(512))),
   email_prefix: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.minLength(1), z.maxLength(254))),
@@ -60,20 +60,21 @@ const ListQuery = z.object({
 const NO_PASSWORD = "!invited";
 
 const Role = z.string().check(z.regex(/^[a-z][a-z0-9_:-]{0,31}$/, "must be 1-32 of a-z 0-9 _ : -, starting with a letter"));
-const NewUser = z.object({
+const NewUser = () => z.object({
   email: emailField,
   name: nameField,
   roles: z.optional(z.array(Role).check(z.maxLength(20))),
   locale: z.optional(z.string().check(z.maxLength(35))),
 });
 
-const UserPatch = z
-  .object({
-    name: z.optional(z.nullable(z.string().check(z.trim(), z.maxLength(100)))),
-    roles: z.optional(z.array(Role).check(z.maxLength(20))),
-    disabled: z.optional(z.boolean()),
-  })
-  .check(z.refine((v) => Object.keys(v).length > 0, "must name what to change: name, roles or disabled"));
+const UserPatch = () =>
+  z
+    .object({
+      name: z.optional(z.nullable(z.string().check(z.trim(), z.maxLength(100)))),
+      roles: z.optional(z.array(Role).check(z.maxLength(20))),
+      disabled: z.optional(z.boolean()),
+    })
+    .check(z.refine((v) => Object.keys(v).length > 0, "must name what to change: name, roles or disabled"));
 
 async function findUser(db: AppEnv["Variables"]["deps"]["db"], id: string): Promise<UserRow> {
   const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
@@ -185,7 +186,7 @@ export const adminUserRoutes = new Hono<AppEnv>()
     return c.json({ user: toAdminUserJson(updated) });
   })
   // Removes every second factor of the user (a lost phone and no recovery codes); mailed and audited.
-  .post("/:id/mfa/reset", needScope("users:write"), validateJson(z.strictObject({})), async (c) => {
+  .post("/:id/mfa/reset", needScope("users:write"), validateJson(() => z.strictObject({})), async (c) => {
     const deps = c.var.deps;
     const result = await resetUserFactors(deps, c.req.param("id"), c.var.client, `key:${c.var.apiKey.id}`, deps.clock.now());
     if (!result.reset) throw new AppError("not_found", "No user has that id.");

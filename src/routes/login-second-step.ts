@@ -36,7 +36,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
   // the session.
   .post(
     "/mfa",
-    validateJson(z.object({ mfa_token: z.string().check(z.maxLength(4096)), ...proofFields }).check(z.refine(oneProof, ONE_PROOF_MESSAGE))),
+    validateJson(() => z.object({ mfa_token: z.string().check(z.maxLength(4096)), ...proofFields }).check(z.refine(oneProof, ONE_PROOF_MESSAGE))),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, config } = deps;
@@ -89,7 +89,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
   // Passwordless sign-in with a passkey: options with a fresh challenge (any passkey of this site;
   // the browser lists the user's), then the assertion. User verification (PIN or biometric) is
   // required, so the passkey is both factors: amr ["hwk"].
-  .post("/passkey/options", validateJson(z.strictObject({})), async (c) => {
+  .post("/passkey/options", validateJson(() => z.strictObject({})), async (c) => {
     const deps = c.var.deps;
     const rp = relyingParty(deps.config);
     if (!rp) throw new AppError("passkeys_unavailable");
@@ -99,7 +99,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
     await deps.db.batch([issued.write]);
     return c.json({ options: await authenticationOptions(rp, [], challenge.bytes, "required"), expires_in: MFA_TOKEN_TTL_SECONDS });
   })
-  .post("/passkey", validateJson(z.object({ passkey: passkeyResponseField })), async (c) => {
+  .post("/passkey", validateJson(() => z.object({ passkey: passkeyResponseField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const rp = relyingParty(deps.config);

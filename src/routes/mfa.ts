@@ -94,7 +94,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   })
   // A new authenticator app: its secret, as text, as an otpauth:// URI and as a QR code. It counts
   // only once a code from it activates it. Needs the password (or the enrolment token).
-  .post("/totp/enroll", validateJson(z.object({ password: z.optional(passwordField), mfa_token: mfaTokenField })), async (c) => {
+  .post("/totp/enroll", validateJson(() => z.object({ password: z.optional(passwordField), mfa_token: mfaTokenField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock, config } = deps;
     const account = await enrollingAccount(c, c.req.valid("json"), true);
@@ -114,7 +114,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   })
   // The first code from the app turns it on, and (for a first factor) hands out the recovery codes,
   // once. On the enrolment path it also finishes the login.
-  .post("/totp/activate", validateJson(z.object({ code: totpCodeField, mfa_token: mfaTokenField })), async (c) => {
+  .post("/totp/activate", validateJson(() => z.object({ code: totpCodeField, mfa_token: mfaTokenField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const body = c.req.valid("json");
@@ -141,7 +141,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   })
   // Passkey registration, step 1: options with a challenge for this user and client. Needs the
   // password (or the enrolment token).
-  .post("/passkeys/options", validateJson(z.object({ password: z.optional(passwordField), mfa_token: mfaTokenField })), async (c) => {
+  .post("/passkeys/options", validateJson(() => z.object({ password: z.optional(passwordField), mfa_token: mfaTokenField })), async (c) => {
     const deps = c.var.deps;
     const rp = relyingParty(deps.config);
     if (!rp) throw new AppError("passkeys_unavailable");
@@ -155,7 +155,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   // Step 2: the browser's new credential, answering that challenge (spent whatever follows).
   .post(
     "/passkeys",
-    validateJson(z.object({ passkey: passkeyResponseField, name: z.optional(passkeyNameField), mfa_token: mfaTokenField })),
+    validateJson(() => z.object({ passkey: passkeyResponseField, name: z.optional(passkeyNameField), mfa_token: mfaTokenField })),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock } = deps;
@@ -193,7 +193,7 @@ export const mfaRoutes = new Hono<AppEnv>()
     },
   )
   // Options for proving a passkey to change factors (POST /remove, /recovery-codes).
-  .post("/passkeys/challenge", requireAuth, validateJson(z.strictObject({})), async (c) => {
+  .post("/passkeys/challenge", requireAuth, validateJson(() => z.strictObject({})), async (c) => {
     const deps = c.var.deps;
     const rp = relyingParty(deps.config);
     if (!rp) throw new AppError("passkeys_unavailable");
@@ -210,7 +210,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   .post(
     "/remove",
     requireAuth,
-    validateJson(z.object({ factor_id: z.string().check(z.maxLength(64)), password: passwordField, ...proofFields }).check(z.refine(oneProof, ONE_PROOF_MESSAGE))),
+    validateJson(() => z.object({ factor_id: z.string().check(z.maxLength(64)), password: passwordField, ...proofFields }).check(z.refine(oneProof, ONE_PROOF_MESSAGE))),
     async (c) => {
       const { db, clock } = c.var.deps;
       const body = c.req.valid("json");
@@ -246,7 +246,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   .post(
     "/recovery-codes",
     requireAuth,
-    validateJson(z.object({ password: passwordField, ...proofFields }).check(z.refine(oneProof, ONE_PROOF_MESSAGE))),
+    validateJson(() => z.object({ password: passwordField, ...proofFields }).check(z.refine(oneProof, ONE_PROOF_MESSAGE))),
     async (c) => {
       const deps = c.var.deps;
       const body = c.req.valid("json");

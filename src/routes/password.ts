@@ -58,7 +58,7 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
 
 // POST /v1/password/forgot, /v1/password/reset, /v1/password/change
 export const passwordRoutes = new Hono<AppEnv>()
-  .post("/forgot", validateJson(z.object({ email: emailField })), async (c) => {
+  .post("/forgot", validateJson(() => z.object({ email: emailField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();
@@ -77,7 +77,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     deliverAfterResponse(c, [reset.mail]);
     return c.json(FORGOT_ACCEPTED, 202);
   })
-  .post("/reset", validateJson(z.object({ token: z.string().check(z.maxLength(4096)), password: passwordField })), async (c) => {
+  .post("/reset", validateJson(() => z.object({ token: z.string().check(z.maxLength(4096)), password: passwordField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock, passwords } = deps;
     const { token, password } = c.req.valid("json");
@@ -110,7 +110,7 @@ export const passwordRoutes = new Hono<AppEnv>()
   .post(
     "/change",
     requireAuth,
-    validateJson(z.object({ current_password: passwordField, new_password: passwordField })),
+    validateJson(() => z.object({ current_password: passwordField, new_password: passwordField })),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords } = deps;

@@ -26,7 +26,7 @@ const unlockCodeField = z.string().check(z.regex(/^[0-9]{6}$/, "must be the 6 di
 export const loginRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(z.object({ email: emailField, password: passwordField, unlock_code: z.optional(unlockCodeField) })),
+    validateJson(() => z.object({ email: emailField, password: passwordField, unlock_code: z.optional(unlockCodeField) })),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords, config } = deps;
@@ -135,7 +135,7 @@ export const loginRoutes = new Hono<AppEnv>()
 
 // POST /v1/token/refresh
 export const tokenRoutes = new Hono<AppEnv>()
-  .post("/refresh", validateJson(z.object({ refresh_token: z.string().check(z.maxLength(4096)) })), async (c) => {
+  .post("/refresh", validateJson(() => z.object({ refresh_token: z.string().check(z.maxLength(4096)) })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const token = c.req.valid("json").refresh_token;
@@ -167,7 +167,7 @@ export const tokenRoutes = new Hono<AppEnv>()
 
 // POST /v1/logout
 export const logoutRoutes = new Hono<AppEnv>()
-  .post("/", requireAuth, validateJson(z.object({ all: z.optional(z.boolean()) })), async (c) => {
+  .post("/", requireAuth, validateJson(() => z.object({ all: z.optional(z.boolean()) })), async (c) => {
     const { db, clock } = c.var.deps;
     const auth = c.var.auth;
     const now = clock.now();

@@ -37,7 +37,7 @@ const codeVerifierField = z.string().check(z.regex(/^[A-Za-z0-9._~-]{43,128}$/, 
 export const registerRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(
+    validateJson(() =>
       z.object({
         email: emailField,
         password: passwordField,
@@ -117,7 +117,7 @@ export const registerRoutes = new Hono<AppEnv>()
 export const confirmRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(
+    validateJson(() =>
       z.object({ token: z.string().check(z.maxLength(4096)), password: z.optional(passwordField), code_verifier: z.optional(codeVerifierField) }),
     ),
     async (c) => {
@@ -199,7 +199,7 @@ export const confirmRoutes = new Hono<AppEnv>()
       return c.json({ user: toUserJson(user), session: session!.body });
     },
   )
-  .post("/resend", validateJson(z.object({ email: emailField })), async (c) => {
+  .post("/resend", validateJson(() => z.object({ email: emailField })), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();
