@@ -61,7 +61,7 @@ function writeBenchConfig(outdir: string): void {
       return !inRules;
     })
     .join("\n");
-  const rules = '\n[[rules]]\ntype = "Text"\nglobs = ["*-*.js", "*-*.css", "*-*.html"]\n';
+  const rules = '\n[[rules]]\ntype = "Text"\nglobs = ["*-*.js", "*-*.css", "*-*.html"]\nfallthrough = true\n';
   writeFileSync(join(outdir, "wrangler.toml"), withoutRules + rules);
 }
 
