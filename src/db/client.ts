@@ -21,6 +21,10 @@ async function fetchDatabase(request: Request): Promise<Response> {
 
 // The same HTTP (Hrana) client in production (Turso), locally (tools/libsql-server) and in tests.
 export function createDb(url: string, authToken?: string) {
-  const client = createClient({ url, authToken, intMode: "number", fetch: fetchDatabase });
+  // No concurrency limit in the client: its default (20) queues the 21st statement of the isolate
+  // and starts it when another request's finishes, from that request's context. workerd cancels
+  // what a finished request left running, so under load the queued requests hung (the bench's
+  // mixed load: 50 users). Workers bound outgoing connections per request themselves.
+  const client = createClient({ url, authToken, intMode: "number", fetch: fetchDatabase, concurrency: Number.POSITIVE_INFINITY });
   return drizzle(client, { schema });
 }
