@@ -333,6 +333,11 @@ export async function startLibsqlServer(opts: LibsqlServerOptions): Promise<Libs
       sendJson(res, 500, { message: error.message, code: "INTERNAL_ERROR" });
     });
   });
+  // Node closes a kept-alive connection after 5 s idle by default; a client that sends on it just
+  // then gets a reset (workerd keeps idle connections longer), which the Worker reports as the
+  // database unavailable. Idle connections live a minute here, as behind most load balancers.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 8080, opts.host ?? "127.0.0.1", () => resolveListen());
