@@ -26,6 +26,8 @@ export interface MixedResult {
   mailsExpected: number;
   mailsDelivered: number;
   mailsTwice: number;
+  /** Cron runs fired after the load to deliver what the request path could not send (0 or 1). */
+  cronRuns: number;
   failures: string[];
 }
 
@@ -101,14 +103,28 @@ export async function measureMixed(opts: { users: number; seconds: number; start
     );
     // The "password changed" mail goes out after the reset's response.
     await new Promise((r) => setTimeout(r, 3_000));
-    let delivered = 0;
-    let twice = 0;
-    for (const email of finished) {
-      const mails = standIn.messages(email);
-      delivered += mails.length;
-      const subjects = mails.map((m) => String(m.body.subject));
-      twice += subjects.length - new Set(subjects).size;
+    const count = () => {
+      let delivered = 0;
+      let twice = 0;
+      for (const email of finished) {
+        const mails = standIn.messages(email);
+        delivered += mails.length;
+        const subjects = mails.map((m) => String(m.body.subject));
+        twice += subjects.length - new Set(subjects).size;
+      }
+      return { delivered, twice };
+    };
+    // A send the request path could not make waits for the cron, as in production: once the retry
+    // is due (the first backoff is at most 36 s), one cron run delivers it.
+    let cronRuns = 0;
+    if (count().delivered < finished.length * 3) {
+      await new Promise((r) => setTimeout(r, 40_000));
+      const res = await fetch(`${base}/cdn-cgi/local/scheduled?cron=*+*+*+*+*`);
+      await res.body?.cancel();
+      cronRuns++;
+      await new Promise((r) => setTimeout(r, 5_000));
     }
+    const { delivered, twice } = count();
     const endpoints = [...latencies].map(([endpoint, values]): EndpointStats => {
       const sorted = [...values].sort((a, b) => a - b);
       return { endpoint, requests: values.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), unexpected: unexpected.get(endpoint) ?? 0, serverErrors: serverErrors.get(endpoint) ?? 0 };
@@ -122,6 +138,7 @@ export async function measureMixed(opts: { users: number; seconds: number; start
       mailsExpected: finished.length * 3,
       mailsDelivered: delivered,
       mailsTwice: twice,
+      cronRuns,
       failures,
     };
   } finally {

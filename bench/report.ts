@@ -193,7 +193,8 @@ export function formatResults(r: Results): string {
   const x = r.mixed;
   out.push(
     `Mixed load: ${x.users} virtual users for ${x.seconds} s, each round register → confirm → login → refresh ×5 → forgot → reset; ` +
-      `${x.rounds} rounds finished, ${x.serverErrors} 5xx, ${x.mailsDelivered} of ${x.mailsExpected} mails of finished rounds delivered, ${x.mailsTwice} twice.`,
+      `${x.rounds} rounds finished, ${x.serverErrors} 5xx, ${x.mailsDelivered} of ${x.mailsExpected} mails of finished rounds delivered, ${x.mailsTwice} twice` +
+      (x.cronRuns > 0 ? ` (after ${x.cronRuns} cron run for the sends the request path could not make).` : "."),
   );
   out.push("");
   out.push(table(["endpoint (mixed load)", "requests", "p50 ms", "p99 ms", "unexpected answers", "5xx"], x.endpoints.map((e) => [e.endpoint, e.requests, ms(e.p50), ms(e.p99), e.unexpected, e.serverErrors])));

@@ -227,6 +227,7 @@ async function main(): Promise<number> {
           dbUrl: libsql.url,
           dbAuthToken: libsql.authToken,
           settings: { ...settings, RESEND_API_KEY: "re_bench_mixed", RESEND_BASE_URL: resendBaseUrl },
+          scheduled: true,
         }),
     });
     console.log(`    ${mixed.rounds} rounds, ${mixed.serverErrors} 5xx, ${mixed.mailsDelivered}/${mixed.mailsExpected} mails, ${mixed.mailsTwice} twice`);
