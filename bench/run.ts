@@ -275,7 +275,10 @@ async function main(): Promise<number> {
       phaseSeconds: phases,
     };
     mkdirSync(join(HERE, "results"), { recursive: true });
-    writeFileSync(join(HERE, "results", "latest.json"), JSON.stringify(results, null, 2) + "\n");
+    // The last --scale run's figures stay beside these.
+    const file = join(HERE, "results", "latest.json");
+    const previous = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { scale?: unknown }) : {};
+    writeFileSync(file, JSON.stringify({ ...results, ...(previous.scale ? { scale: previous.scale } : {}) }, null, 2) + "\n");
     console.log(`\n${formatResults(results)}\n\nwritten to bench/results/latest.json`);
   } catch (err) {
     failed = true;
