@@ -11,7 +11,7 @@ import { AppError } from "../lib/errors.ts";
 
 const DAY_MS = 24 * 3600_000;
 
-const NewKey = z.object({
+export const NewKey = z.object({
   name: z.string().trim().min(1).max(100),
   scopes: z.array(z.enum(API_SCOPES)).min(1).max(API_SCOPES.length),
   expires_in_days: z.number().int().min(1).max(3650).optional(),

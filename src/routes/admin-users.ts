@@ -40,7 +40,7 @@ function parseCursor(cursor: string): [number, string] {
 
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 const isoTime = z.iso.datetime({ offset: true }).transform((v) => Date.parse(v));
-const ListQuery = z.object({
+export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(512).optional(),
   email_prefix: z.string().trim().toLowerCase().min(1).max(254).optional(),
@@ -54,20 +54,22 @@ const ListQuery = z.object({
 const NO_PASSWORD = "!invited";
 
 const Role = z.string().regex(/^[a-z][a-z0-9_:-]{0,31}$/, "must be 1-32 of a-z 0-9 _ : -, starting with a letter");
-const NewUser = z.object({
+export const NewUser = z.object({
   email: emailField,
   name: nameField,
   roles: z.array(Role).max(20).optional(),
   locale: z.string().max(35).optional(),
 });
 
-const UserPatch = z
+export const UserPatch = z
   .object({
     name: z.string().trim().max(100).nullable().optional(),
     roles: z.array(Role).max(20).optional(),
     disabled: z.boolean().optional(),
   })
   .refine((v) => Object.keys(v).length > 0, "must name what to change: name, roles or disabled");
+
+export const MfaResetBody = z.object({}).strict();
 
 async function findUser(db: AppEnv["Variables"]["deps"]["db"], id: string): Promise<UserRow> {
   const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
@@ -179,7 +181,7 @@ export const adminUserRoutes = new Hono<AppEnv>()
     return c.json({ user: toAdminUserJson(updated) });
   })
   // Removes every second factor of the user (a lost phone and no recovery codes); mailed and audited.
-  .post("/:id/mfa/reset", needScope("users:write"), validateJson(z.object({}).strict()), async (c) => {
+  .post("/:id/mfa/reset", needScope("users:write"), validateJson(MfaResetBody), async (c) => {
     const deps = c.var.deps;
     const result = await resetUserFactors(deps, c.req.param("id"), c.var.client, `key:${c.var.apiKey.id}`, deps.clock.now());
     if (!result.reset) throw new AppError("not_found", "No user has that id.");

@@ -28,6 +28,10 @@ function recoveryNotice(left: number) {
   };
 }
 
+export const MfaLoginBody = z.object({ mfa_token: z.string().max(4096), ...proofFields }).refine(oneProof, ONE_PROOF_MESSAGE);
+export const PasskeyLoginOptionsBody = z.object({}).strict();
+export const PasskeyLoginBody = z.object({ passkey: passkeyResponseField });
+
 // POST /v1/login/mfa, POST /v1/login/passkey/options, POST /v1/login/passkey
 export const loginSecondStepRoutes = new Hono<AppEnv>()
   // The second step of a login: the mfa_token from POST /v1/login and one proof. Round trips: the
@@ -36,7 +40,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
   // the session.
   .post(
     "/mfa",
-    validateJson(z.object({ mfa_token: z.string().max(4096), ...proofFields }).refine(oneProof, ONE_PROOF_MESSAGE)),
+    validateJson(MfaLoginBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, config } = deps;
@@ -89,7 +93,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
   // Passwordless sign-in with a passkey: options with a fresh challenge (any passkey of this site;
   // the browser lists the user's), then the assertion. User verification (PIN or biometric) is
   // required, so the passkey is both factors: amr ["hwk"].
-  .post("/passkey/options", validateJson(z.object({}).strict()), async (c) => {
+  .post("/passkey/options", validateJson(PasskeyLoginOptionsBody), async (c) => {
     const deps = c.var.deps;
     const rp = relyingParty(deps.config);
     if (!rp) throw new AppError("passkeys_unavailable");
@@ -99,7 +103,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
     await deps.db.batch([issued.write]);
     return c.json({ options: await authenticationOptions(rp, [], challenge.bytes, "required"), expires_in: MFA_TOKEN_TTL_SECONDS });
   })
-  .post("/passkey", validateJson(z.object({ passkey: passkeyResponseField })), async (c) => {
+  .post("/passkey", validateJson(PasskeyLoginBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const rp = relyingParty(deps.config);

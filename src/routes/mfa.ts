@@ -86,6 +86,14 @@ async function changeWrites(c: Context<AppEnv>, account: Account, change: MfaCha
 
 // GET /v1/mfa; POST /v1/mfa/totp/enroll, /totp/activate, /passkeys/options, /passkeys,
 // /passkeys/challenge, /remove, /recovery-codes
+export const TotpEnrollBody = z.object({ password: passwordField.optional(), mfa_token: mfaTokenField });
+export const TotpActivateBody = z.object({ code: proofFields.code.unwrap(), mfa_token: mfaTokenField });
+export const PasskeyCreationOptionsBody = z.object({ password: passwordField.optional(), mfa_token: mfaTokenField });
+export const NewPasskeyBody = z.object({ passkey: passkeyResponseField, name: passkeyNameField.optional(), mfa_token: mfaTokenField });
+export const PasskeyChallengeBody = z.object({}).strict();
+export const RemoveFactorBody = z.object({ factor_id: z.string().max(64), password: passwordField, ...proofFields }).refine(oneProof, ONE_PROOF_MESSAGE);
+export const NewRecoveryCodesBody = z.object({ password: passwordField, ...proofFields }).refine(oneProof, ONE_PROOF_MESSAGE);
+
 export const mfaRoutes = new Hono<AppEnv>()
   .get("/", requireAuth, async (c) => {
     const account = await ownAccount(c);
@@ -94,7 +102,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   })
   // A new authenticator app: its secret, as text, as an otpauth:// URI and as a QR code. It counts
   // only once a code from it activates it. Needs the password (or the enrolment token).
-  .post("/totp/enroll", validateJson(z.object({ password: passwordField.optional(), mfa_token: mfaTokenField })), async (c) => {
+  .post("/totp/enroll", validateJson(TotpEnrollBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock, config } = deps;
     const account = await enrollingAccount(c, c.req.valid("json"), true);
@@ -114,7 +122,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   })
   // The first code from the app turns it on, and (for a first factor) hands out the recovery codes,
   // once. On the enrolment path it also finishes the login.
-  .post("/totp/activate", validateJson(z.object({ code: proofFields.code.unwrap(), mfa_token: mfaTokenField })), async (c) => {
+  .post("/totp/activate", validateJson(TotpActivateBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const body = c.req.valid("json");
@@ -141,7 +149,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   })
   // Passkey registration, step 1: options with a challenge for this user and client. Needs the
   // password (or the enrolment token).
-  .post("/passkeys/options", validateJson(z.object({ password: passwordField.optional(), mfa_token: mfaTokenField })), async (c) => {
+  .post("/passkeys/options", validateJson(PasskeyCreationOptionsBody), async (c) => {
     const deps = c.var.deps;
     const rp = relyingParty(deps.config);
     if (!rp) throw new AppError("passkeys_unavailable");
@@ -155,7 +163,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   // Step 2: the browser's new credential, answering that challenge (spent whatever follows).
   .post(
     "/passkeys",
-    validateJson(z.object({ passkey: passkeyResponseField, name: passkeyNameField.optional(), mfa_token: mfaTokenField })),
+    validateJson(NewPasskeyBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock } = deps;
@@ -193,7 +201,7 @@ export const mfaRoutes = new Hono<AppEnv>()
     },
   )
   // Options for proving a passkey to change factors (POST /remove, /recovery-codes).
-  .post("/passkeys/challenge", requireAuth, validateJson(z.object({}).strict()), async (c) => {
+  .post("/passkeys/challenge", requireAuth, validateJson(PasskeyChallengeBody), async (c) => {
     const deps = c.var.deps;
     const rp = relyingParty(deps.config);
     if (!rp) throw new AppError("passkeys_unavailable");
@@ -210,7 +218,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   .post(
     "/remove",
     requireAuth,
-    validateJson(z.object({ factor_id: z.string().max(64), password: passwordField, ...proofFields }).refine(oneProof, ONE_PROOF_MESSAGE)),
+    validateJson(RemoveFactorBody),
     async (c) => {
       const { db, clock } = c.var.deps;
       const body = c.req.valid("json");
@@ -246,7 +254,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   .post(
     "/recovery-codes",
     requireAuth,
-    validateJson(z.object({ password: passwordField, ...proofFields }).refine(oneProof, ONE_PROOF_MESSAGE)),
+    validateJson(NewRecoveryCodesBody),
     async (c) => {
       const deps = c.var.deps;
       const body = c.req.valid("json");

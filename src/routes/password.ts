@@ -57,8 +57,12 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
 }
 
 // POST /v1/password/forgot, /v1/password/reset, /v1/password/change
+export const ForgotBody = z.object({ email: emailField });
+export const ResetBody = z.object({ token: z.string().max(4096), password: passwordField });
+export const ChangeBody = z.object({ current_password: passwordField, new_password: passwordField });
+
 export const passwordRoutes = new Hono<AppEnv>()
-  .post("/forgot", validateJson(z.object({ email: emailField })), async (c) => {
+  .post("/forgot", validateJson(ForgotBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();
@@ -77,7 +81,7 @@ export const passwordRoutes = new Hono<AppEnv>()
     deliverAfterResponse(c, [reset.mail]);
     return c.json(FORGOT_ACCEPTED, 202);
   })
-  .post("/reset", validateJson(z.object({ token: z.string().max(4096), password: passwordField })), async (c) => {
+  .post("/reset", validateJson(ResetBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock, passwords } = deps;
     const { token, password } = c.req.valid("json");
@@ -110,7 +114,7 @@ export const passwordRoutes = new Hono<AppEnv>()
   .post(
     "/change",
     requireAuth,
-    validateJson(z.object({ current_password: passwordField, new_password: passwordField })),
+    validateJson(ChangeBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords } = deps;

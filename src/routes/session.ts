@@ -21,12 +21,15 @@ import { deliverAfterResponse } from "../http/deliver-after-response.ts";
 
 const invalidRefresh = () => new AppError("invalid_refresh_token");
 const unlockCodeField = z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the email");
+export const LoginBody = z.object({ email: emailField, password: passwordField, unlock_code: unlockCodeField.optional() });
+export const RefreshBody = z.object({ refresh_token: z.string().max(4096) });
+export const LogoutBody = z.object({ all: z.boolean().optional() });
 
 // POST /v1/login
 export const loginRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(z.object({ email: emailField, password: passwordField, unlock_code: unlockCodeField.optional() })),
+    validateJson(LoginBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords, config } = deps;
@@ -135,7 +138,7 @@ export const loginRoutes = new Hono<AppEnv>()
 
 // POST /v1/token/refresh
 export const tokenRoutes = new Hono<AppEnv>()
-  .post("/refresh", validateJson(z.object({ refresh_token: z.string().max(4096) })), async (c) => {
+  .post("/refresh", validateJson(RefreshBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const token = c.req.valid("json").refresh_token;
@@ -167,7 +170,7 @@ export const tokenRoutes = new Hono<AppEnv>()
 
 // POST /v1/logout
 export const logoutRoutes = new Hono<AppEnv>()
-  .post("/", requireAuth, validateJson(z.object({ all: z.boolean().optional() })), async (c) => {
+  .post("/", requireAuth, validateJson(LogoutBody), async (c) => {
     const { db, clock } = c.var.deps;
     const auth = c.var.auth;
     const now = clock.now();

@@ -35,19 +35,21 @@ const codeVerifierField = z
   .string()
   .regex(/^[A-Za-z0-9._~-]{43,128}$/, "must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~");
 
+export const RegisterBody = z.object({
+  email: emailField,
+  password: passwordField,
+  name: nameField,
+  locale: z.string().max(35).optional(),
+  code_challenge: codeChallengeField.optional(),
+});
+export const ConfirmBody = z.object({ token: z.string().max(4096), password: passwordField.optional(), code_verifier: codeVerifierField.optional() });
+export const ResendConfirmBody = z.object({ email: emailField });
+
 // POST /v1/register
 export const registerRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(
-      z.object({
-        email: emailField,
-        password: passwordField,
-        name: nameField,
-        locale: z.string().max(35).optional(),
-        code_challenge: codeChallengeField.optional(),
-      }),
-    ),
+    validateJson(RegisterBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, config, clock, passwords } = deps;
@@ -119,7 +121,7 @@ export const registerRoutes = new Hono<AppEnv>()
 export const confirmRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(z.object({ token: z.string().max(4096), password: passwordField.optional(), code_verifier: codeVerifierField.optional() })),
+    validateJson(ConfirmBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords } = deps;
@@ -199,7 +201,7 @@ export const confirmRoutes = new Hono<AppEnv>()
       return c.json({ user: toUserJson(user), session: session!.body });
     },
   )
-  .post("/resend", validateJson(z.object({ email: emailField })), async (c) => {
+  .post("/resend", validateJson(ResendConfirmBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();
