@@ -11,6 +11,7 @@ import { limitClientIp } from "./http/ip-budget.ts";
 import { notFoundOrWrongMethod, routeMethods } from "./http/not-found.ts";
 import { AppError, causes, ERRORS, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
+import { docsRoutes, openApiRoutes } from "./contract/serve.ts";
 import { adminKeyRoutes } from "./routes/admin-keys.ts";
 import { adminUserRoutes } from "./routes/admin-users.ts";
 import { benchRoutes } from "./routes/bench.ts";
@@ -82,22 +83,26 @@ export function createApp(deps: Deps) {
   app.use("/admin/v1/*", requireApiKey);
   app.use("/admin/v1/*", requireJsonBody);
 
-  app.route("/health", healthRoutes()); //              GET
-  app.route("/v1/register", registerRoutes); //        POST
-  app.route("/v1/confirm", confirmRoutes); //          POST /, POST /resend
-  app.route("/v1/login", loginRoutes); //              POST
-  app.route("/v1/login", loginSecondStepRoutes); //    POST /mfa, /passkey/options, /passkey
-  app.route("/v1/token", tokenRoutes); //              POST /refresh
-  app.route("/v1/logout", logoutRoutes); //            POST
-  app.route("/v1/me", meRoutes); //                    GET /, GET /events
-  app.route("/v1/password", passwordRoutes); //        POST /forgot, /reset, /change
-  app.route("/v1/mfa", mfaRoutes); //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
+  // One chain, so the app's type carries every route (AppType, for hono/client).
+  const api = app
+    .route("/health", healthRoutes()) //              GET
+    .route("/v1/register", registerRoutes) //        POST
+    .route("/v1/confirm", confirmRoutes) //          POST /, POST /resend
+    .route("/v1/login", loginRoutes) //              POST
+    .route("/v1/login", loginSecondStepRoutes) //    POST /mfa, /passkey/options, /passkey
+    .route("/v1/token", tokenRoutes) //              POST /refresh
+    .route("/v1/logout", logoutRoutes) //            POST
+    .route("/v1/me", meRoutes) //                    GET /, GET /events
+    .route("/v1/password", passwordRoutes) //        POST /forgot, /reset, /change
+    .route("/v1/mfa", mfaRoutes) //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
   //                                                     /passkeys, /passkeys/challenge, /remove, /recovery-codes
-  app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
-  app.route("/admin/v1/users", adminUserRoutes); //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
-  app.route("/admin/v1/keys", adminKeyRoutes); //      POST /, GET /, DELETE /:id
-  app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
-  app.route("/reset", resetPage); //                   GET
+    .route("/.well-known", wellKnownRoutes) //       GET /jwks.json
+    .route("/admin/v1/users", adminUserRoutes) //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
+    .route("/admin/v1/keys", adminKeyRoutes) //      POST /, GET /, DELETE /:id
+    .route("/openapi.json", openApiRoutes) //      GET: the OpenAPI 3.1 document (src/contract/)
+    .route("/docs", docsRoutes) //                   GET /, /scalar.js: the API reference page
+    .route("/confirm", confirmPage) //                 GET: hosted pages for the mailed links
+    .route("/reset", resetPage); //                    GET
   if (deps.config.environment === "development") {
     app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template)
     app.route("/example", exampleRoutes); //           GET: the example SPA
@@ -125,8 +130,11 @@ export function createApp(deps: Deps) {
     return c.json(errorBody("internal_error", "Something went wrong on our side.", requestId), 500);
   });
 
-  return app;
+  return api;
 }
+
+/** The app's routes as types: `hc<AppType>(url)` from hono/client gives typed calls. */
+export type AppType = ReturnType<typeof createApp>;
 
 // A failed query's message lists its parameters (addresses, token hashes): name every wrapper, and
 // log only the innermost message, never drizzle's own.

@@ -5,7 +5,7 @@ import type { Db } from "../db/client.ts";
 import { outbox, suppressions, type OutboxStatus } from "../db/schema.ts";
 
 // Only the fields acted on are read; Resend adds fields over time and sends event types we ignore.
-const EventSchema = z.object({
+export const ResendEventBody = z.object({
   type: z.string().min(1).max(100),
   data: z
     .object({
@@ -16,10 +16,10 @@ const EventSchema = z.object({
     .optional(),
 });
 
-export type ResendEvent = z.infer<typeof EventSchema>;
+export type ResendEvent = z.infer<typeof ResendEventBody>;
 
 export function parseResendEvent(payload: unknown): ResendEvent | null {
-  const parsed = EventSchema.safeParse(payload);
+  const parsed = ResendEventBody.safeParse(payload);
   return parsed.success ? parsed.data : null;
 }
 

@@ -16,6 +16,7 @@ export const LAYERS: Array<{ name: string; prefix: string; may: "below" | "self-
   { name: "auth", prefix: "src/auth/", may: "below" },
   { name: "http", prefix: "src/http/", may: "below" },
   { name: "routes", prefix: "src/routes/", may: "below" },
+  { name: "contract", prefix: "src/contract/", may: "below" },
   { name: "app", prefix: "src/app.ts", may: "below" },
   { name: "entry", prefix: "src/index.ts", may: "below" },
 ];
