@@ -268,7 +268,7 @@ export const OPERATIONS: Operation[] = [
       204: { description: "Applied (or ignored)." },
       400: { codes: ["malformed_json", "validation_failed"] },
       401: { codes: ["invalid_signature"] },
-      404: { codes: ["not_found"], description: "Not configured." },
+      404: { codes: ["not_found"], description: "Not configured: the path does not exist without RESEND_WEBHOOK_SECRET." },
       413: { codes: ["payload_too_large"] },
     }, USES_DB, ALWAYS),
   },

@@ -47,7 +47,7 @@ const MfaRequired = z.object({
   mfa_required: z.literal(true),
   mfa_token: z.string(),
   expires_in: z.number().int(),
-  methods,
+  methods: z.array(z.enum(["totp", "passkey", "recovery_code"])),
   passkey_options: z.record(z.string(), z.unknown()).optional(),
 });
 const MfaEnrollmentRequired = z.object({
