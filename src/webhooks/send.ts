@@ -69,7 +69,7 @@ export async function postMessage(deps: WebhookDeps, target: { url: string; secr
       status: null,
       latencyMs: Date.now() - started,
       excerpt: null,
-      error: timedOut ? `no answer within ${Math.round(timeoutMs / 1000)} s` : "network error",
+      error: timedOut ? `no answer within ${timeoutMs} ms` : "network error",
       retryAfterSeconds: null,
     };
   }

@@ -47,6 +47,12 @@ export class Receiver {
     await call(`/_test/receivers/${this.name}/behaviour`, behaviour);
   }
 
+  /** Verifies with another secret from now on (and forgets what it received). */
+  async useSecret(secret: string, now: number | null): Promise<Receiver> {
+    await call("/_test/receivers", { name: this.name, secret, now });
+    return new Receiver(this.name, secret);
+  }
+
   async setClock(now: number | null): Promise<void> {
     await call(`/_test/receivers/${this.name}/clock`, { now });
   }
@@ -68,15 +74,18 @@ export async function newReceiver(label: string, options: { secret?: string; now
 
 /**
  * A service whose WEBHOOK_ENDPOINTS are these receivers (events per receiver optional), on a
- * TestClock the receivers share: advance() moves both.
+ * TestClock the receivers share, and those in `alsoInStep` (endpoints a test creates itself):
+ * advance() moves them all.
  */
 export async function serviceWithReceivers(
   receivers: Array<Receiver | { receiver: Receiver; events: string[] }>,
   options: TestServiceOptions = {},
+  alsoInStep: Receiver[] = [],
 ) {
   const clock = options.clock instanceof TestClock ? options.clock : new TestClock();
   const entries = receivers.map((r) => (r instanceof Receiver ? { receiver: r } : r));
-  for (const { receiver } of entries) await receiver.setClock(clock.now());
+  const inStep = [...entries.map((entry) => entry.receiver), ...alsoInStep];
+  for (const receiver of inStep) await receiver.setClock(clock.now());
   const endpoints = entries.map(({ receiver, ...rest }) => ({ url: receiver.url, secret: receiver.secret, ...rest }));
   const t = await createTestService({
     ...options,
@@ -88,7 +97,7 @@ export async function serviceWithReceivers(
     clock,
     async advance(ms: number) {
       clock.advance(ms);
-      await Promise.all(entries.map(({ receiver }) => receiver.setClock(clock.now())));
+      await Promise.all(inStep.map((receiver) => receiver.setClock(clock.now())));
     },
   };
 }
