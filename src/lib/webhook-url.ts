@@ -104,6 +104,7 @@ export function isGlobalIpv6(ip: string): boolean {
   if (g[0] === 0x64 && g[1] === 0xff9b) return zeroFrom(2, 6) && isGlobalIpv4(v4At(g[6]!, g[7]!)); // NAT64; 64:ff9b:1::/48 is local
   if (g[0] === 0x2002) return isGlobalIpv4(v4At(g[1]!, g[2]!)); // 6to4 carries an IPv4 address
   if (g[0] === 0x2001 && g[1] === 0x0db8) return false; // documentation
+  if (g[0] === 0x3fff && g[1]! < 0x1000) return false; // documentation (RFC 9637)
   if (g[0] === 0x2001 && g[1]! < 0x0200) return false; // IETF protocol assignments (Teredo, ORCHID, ...)
   if (g[0] === 0x0100 && zeroFrom(1, 4)) return false; // discard
   const first = g[0]!;
