@@ -79,7 +79,7 @@ export function createApp(deps: Deps) {
   app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
   app.route("/reset", resetPage); //                   GET
-  if (deps.config.environment === "development") app.route("/dev", devRoutes); // mailbox, previews
+  if (deps.config.environment === "development") app.route("/dev", devRoutes); // mailbox, previews, webhooks
   // Without a secret nothing could be verified: the endpoint does not exist (404).
   if (deps.config.resendWebhookSecret) app.route("/webhooks", webhookRoutes); // POST /resend
   if (deps.config.benchRoutes) app.route("/bench", benchRoutes); // GET /bare, /hash, /db

@@ -8,6 +8,7 @@ import { AppError } from "../lib/errors.ts";
 import { isLoopbackHost } from "../lib/loopback.ts";
 import { LOCALES, type Locale } from "../lib/locale.ts";
 import { renderStoredMail } from "../mail/outbox.ts";
+import { devWebhookRoutes } from "./dev-webhooks.tsx";
 
 // Development only (createApp mounts these when ENVIRONMENT=development): the outbox is the mailbox.
 
@@ -82,7 +83,7 @@ async function readMailbox(deps: Deps) {
   );
 }
 
-// GET /dev/mailbox, /dev/mailbox.json, /dev/emails, /dev/emails/:template
+// GET /dev/mailbox, /dev/mailbox.json, /dev/emails, /dev/emails/:template, /dev/webhooks(.json)
 export const devRoutes = new Hono<AppEnv>()
   // Config already refuses development on a non-loopback PUBLIC_URL; this also keeps the routes from
   // a deployment reached by another name and from a page whose domain resolves to 127.0.0.1 (DNS
@@ -125,6 +126,7 @@ export const devRoutes = new Hono<AppEnv>()
     const mail = renderPreview(template, c.var.deps.config, locale as Locale);
     return format === "text" ? c.text(`Subject: ${mail.subject}\n\n${mail.text}`) : c.html(mail.html);
   })
+  .route("/", devWebhookRoutes)
   .get("/mailbox.json", async (c) => c.json({ messages: await readMailbox(c.var.deps) }))
   .get("/mailbox", async (c) => {
     const messages = await readMailbox(c.var.deps);

@@ -7,7 +7,7 @@ import { createTestService, TestClock, type TestService } from "../../support/se
 
 // Development runs only on this machine: src/config.ts refuses it with any other PUBLIC_URL.
 const LOCAL = { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787" };
-const DEV_PATHS = ["/dev/mailbox", "/dev/mailbox.json", "/dev/emails", "/dev/emails/confirm-email?locale=en"];
+const DEV_PATHS = ["/dev/mailbox", "/dev/mailbox.json", "/dev/emails", "/dev/emails/confirm-email?locale=en", "/dev/webhooks", "/dev/webhooks.json"];
 
 const TEMPLATES = ["confirm-email", "already-registered", "reset-password", "password-changed"] as const;
 
