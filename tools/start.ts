@@ -116,6 +116,7 @@ async function main() {
     console.log(`\nedge-auth is running:
   API         ${base}  (try ${base}/health)
   dev mailbox ${base}/dev/mailbox
+  webhooks    ${base}/dev/webhooks  (${vars.WEBHOOK_ENDPOINTS ? "WEBHOOK_ENDPOINTS set" : "no WEBHOOK_ENDPOINTS: npm run webhook-receiver prints one"})
   database    ${libsql ? `${libsql.url} (file ${DATA_DIR}/dev.db, token: DB_AUTH_TOKEN in ${RUNTIME_VARS})` : new URL(vars.DB_URL!).host}
 Ctrl-C stops it.\n`);
   });
