@@ -6,7 +6,8 @@ export interface ConfirmEmailData {
   appName: string;
   name: string | null;
   link: string;
-  expiresInHours: number;
+  /** The link's lifetime. */
+  expiresInSeconds: number;
 }
 
 const copy: Record<Locale, LinkMailCopy> = {
@@ -25,8 +26,8 @@ const copy: Record<Locale, LinkMailCopy> = {
     notYou: "Si no creaste una cuenta, puedes ignorar este correo.",
   },
   "pt-BR": {
-    subject: (appName) => `Confirme seu e-mail no ${appName}`,
-    intro: (appName) => `Obrigado por se cadastrar no ${appName}. Confirme que este é o seu endereço de e-mail.`,
+    subject: (appName) => `Confirme o e-mail da sua conta ${appName}`,
+    intro: (appName) => `Obrigado por criar sua conta ${appName}. Confirme que este é o seu endereço de e-mail.`,
     action: "Confirmar e-mail",
     expiry: (duration) => `Este link expira em ${duration}.`,
     notYou: "Se você não criou uma conta, pode ignorar este e-mail.",
@@ -34,5 +35,5 @@ const copy: Record<Locale, LinkMailCopy> = {
 };
 
 export function renderConfirmEmail(data: ConfirmEmailData, locale: Locale): RenderedMail {
-  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInHours, "hour"), locale);
+  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInSeconds), locale);
 }

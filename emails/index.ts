@@ -4,11 +4,12 @@ import { renderConfirmEmail, type ConfirmEmailData } from "./confirm-email.tsx";
 import { renderPasswordChanged, type PasswordChangedData } from "./password-changed.tsx";
 import { renderResetPassword, type ResetPasswordData } from "./reset-password.tsx";
 import { renderUnlockCode, type UnlockCodeData } from "./unlock-code.tsx";
+import { renderInvite, type InviteData } from "./invite.tsx";
 
 export type { Locale, RenderedMail } from "./types.ts";
-export type { AlreadyRegisteredData, ConfirmEmailData, PasswordChangedData, ResetPasswordData, UnlockCodeData };
+export type { AlreadyRegisteredData, ConfirmEmailData, PasswordChangedData, ResetPasswordData, UnlockCodeData, InviteData };
 
-export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed" | "unlock-code";
+export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed" | "unlock-code" | "invite";
 
 export interface TemplateData {
   "confirm-email": ConfirmEmailData;
@@ -16,6 +17,7 @@ export interface TemplateData {
   "reset-password": ResetPasswordData;
   "password-changed": PasswordChangedData;
   "unlock-code": UnlockCodeData;
+  invite: InviteData;
 }
 
 const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) => RenderedMail } = {
@@ -24,6 +26,7 @@ const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) 
   "reset-password": renderResetPassword,
   "password-changed": renderPasswordChanged,
   "unlock-code": renderUnlockCode,
+  invite: renderInvite,
 };
 
 /**

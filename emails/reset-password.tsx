@@ -6,7 +6,8 @@ export interface ResetPasswordData {
   appName: string;
   name: string | null;
   link: string;
-  expiresInMinutes: number;
+  /** The link's lifetime. */
+  expiresInSeconds: number;
 }
 
 const copy: Record<Locale, LinkMailCopy> = {
@@ -25,8 +26,8 @@ const copy: Record<Locale, LinkMailCopy> = {
     notYou: "Si no lo solicitaste, ignora este correo: tu contraseña no cambiará.",
   },
   "pt-BR": {
-    subject: (appName) => `Redefina sua senha do ${appName}`,
-    intro: (appName) => `Recebemos um pedido para redefinir a senha da sua conta no ${appName}.`,
+    subject: (appName) => `Redefina a senha da sua conta ${appName}`,
+    intro: (appName) => `Recebemos um pedido para redefinir a senha da sua conta ${appName}.`,
     action: "Escolher uma nova senha",
     expiry: (duration) => `Este link expira em ${duration} e só funciona uma vez.`,
     notYou: "Se você não fez este pedido, ignore este e-mail: sua senha continua a mesma.",
@@ -34,5 +35,5 @@ const copy: Record<Locale, LinkMailCopy> = {
 };
 
 export function renderResetPassword(data: ResetPasswordData, locale: Locale): RenderedMail {
-  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInMinutes, "minute"), locale);
+  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInSeconds), locale);
 }

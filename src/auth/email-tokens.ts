@@ -40,20 +40,22 @@ export function voidUserTokens(db: Db, userId: string, purpose: EmailTokenPurpos
     .where(and(eq(emailTokens.userId, userId), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt)));
 }
 
-/** The live (unused, unexpired, not worn out by wrong attempts) row of a token hash. */
+/** A token hash's row while it is live: unused, unexpired, not worn out by wrong attempts. */
+function isLive(tokenHash: string, purpose: EmailTokenPurpose, now: number) {
+  return and(
+    eq(emailTokens.tokenHash, tokenHash),
+    eq(emailTokens.purpose, purpose),
+    isNull(emailTokens.usedAt),
+    gt(emailTokens.expiresAt, now),
+    lt(emailTokens.failedAttempts, MAX_TOKEN_ATTEMPTS),
+  );
+}
+
 export function readLiveToken(db: Db, tokenHash: string, purpose: EmailTokenPurpose, now: number) {
   return db
     .select()
     .from(emailTokens)
-    .where(
-      and(
-        eq(emailTokens.tokenHash, tokenHash),
-        eq(emailTokens.purpose, purpose),
-        isNull(emailTokens.usedAt),
-        gt(emailTokens.expiresAt, now),
-        lt(emailTokens.failedAttempts, MAX_TOKEN_ATTEMPTS),
-      ),
-    )
+    .where(isLive(tokenHash, purpose, now))
     .limit(1);
 }
 
@@ -92,15 +94,7 @@ export async function consumeUserToken(deps: Deps, token: string, purpose: Email
     db
       .update(emailTokens)
       .set({ usedAt: now })
-      .where(
-        and(
-          eq(emailTokens.tokenHash, tokenHash),
-          eq(emailTokens.purpose, purpose),
-          isNull(emailTokens.usedAt),
-          gt(emailTokens.expiresAt, now),
-          lt(emailTokens.failedAttempts, MAX_TOKEN_ATTEMPTS),
-        ),
-      )
+      .where(isLive(tokenHash, purpose, now))
       .returning({ userId: emailTokens.userId }),
     db
       .select()

@@ -30,7 +30,7 @@ export async function prepareConfirmation(deps: Deps, to: { email: string; name:
         appName: config.appName,
         name: to.name,
         link: linkWithToken(config.confirmUrl, token.token),
-        expiresInHours: Math.round(config.confirmTokenTtl / 3600),
+        expiresInSeconds: config.confirmTokenTtl,
       },
       expiresAt: token.expiresAt,
     },
@@ -51,7 +51,29 @@ export async function prepareResetLink(deps: Deps, user: Recipient, now: number)
         appName: config.appName,
         name: user.name,
         link: linkWithToken(config.resetUrl, token.token),
-        expiresInMinutes: Math.round(config.resetTokenTtl / 60),
+        expiresInSeconds: config.resetTokenTtl,
+      },
+      expiresAt: token.expiresAt,
+    },
+    now,
+  );
+  return { writes: [...token.writes, mail.write] as const, mail: mail.row };
+}
+
+/** An invitation (admin API): a single-use link to choose the first password, which also confirms the address. */
+export async function prepareInvite(deps: Deps, user: Recipient, now: number) {
+  const { config } = deps;
+  const token = await createEmailToken(deps, { userId: user.id }, "reset_password", config.confirmTokenTtl, now);
+  const mail = await queueMail(
+    deps,
+    {
+      ...recipientOf(user),
+      template: "invite",
+      data: {
+        appName: config.appName,
+        name: user.name,
+        link: linkWithToken(config.resetUrl, token.token),
+        expiresInSeconds: config.confirmTokenTtl,
       },
       expiresAt: token.expiresAt,
     },
@@ -81,7 +103,7 @@ export async function prepareUnlockCode(deps: Deps, user: Recipient, now: number
         appName: config.appName,
         name: user.name,
         code,
-        expiresInMinutes: UNLOCK_CODE_TTL_SECONDS / 60,
+        expiresInSeconds: UNLOCK_CODE_TTL_SECONDS,
         resetUrl: config.forgotPasswordUrl,
       },
       expiresAt,

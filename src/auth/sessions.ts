@@ -3,6 +3,7 @@ import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { refreshTokens, sessions, users } from "../db/schema.ts";
 import type { Deps, RequestInfo } from "../deps.ts";
+import { encodeBase64Url, encodeUtf8 } from "../lib/crypto/encoding.ts";
 import { generateToken, hashToken, randomId } from "../lib/crypto/tokens.ts";
 
 export interface SessionUser {
@@ -58,10 +59,26 @@ export async function openSession(deps: Deps, user: SessionUser, client: Request
 // token finds no unused row and inserts nothing. The last statement reads what the token belongs
 // to either way, for the answer or for reuse detection. No refresh moves a session's end past its
 // creation plus SESSION_MAX_AGE.
-export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: number) {
+/**
+ * A rotated refresh token presented again within this many seconds gets the same successor again
+ * (a retry after a lost response, or two tabs refreshing at once), never a second one; later it
+ * counts as reuse and ends the session.
+ */
+export const REFRESH_RETRY_GRACE_SECONDS = 10;
+
+/**
+ * The successor of a refresh token is derived from it under the token key, not drawn at random, so
+ * a retry within the grace can be answered with the same successor although only hashes are stored.
+ */
+export async function successorOf(deps: Pick<Deps, "tokenKey">, token: string): Promise<string> {
+  return encodeBase64Url(new Uint8Array(await crypto.subtle.sign("HMAC", deps.tokenKey, encodeUtf8(`refresh successor\u0000${token}`))));
+}
+
+export async function rotateRefreshToken(deps: Deps, token: string, now: number) {
   const { db, config } = deps;
+  const tokenHash = await hashToken(deps.tokenKey, token);
   const successorId = randomId();
-  const successorToken = generateToken();
+  const successorToken = await successorOf(deps, token);
   const successorHash = await hashToken(deps.tokenKey, successorToken);
   const maxAgeMs = config.sessionMaxAge * 1000;
   const capped = (createdAt: unknown) => sql<number>`min(${now + config.refreshTokenTtl * 1000}, ${createdAt} + ${maxAgeMs})`;
@@ -106,6 +123,12 @@ export async function rotateRefreshToken(deps: Deps, tokenHash: string, now: num
       .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
       .innerJoin(users, eq(users.id, sessions.userId))
       .where(eq(refreshTokens.tokenHash, tokenHash))
+      .limit(1),
+    // The successor the presented token was already rotated into, if any (for the retry grace).
+    db
+      .select({ usedAt: refreshTokens.usedAt, expiresAt: refreshTokens.expiresAt })
+      .from(refreshTokens)
+      .where(inArray(refreshTokens.id, db.select({ id: refreshTokens.replacedBy }).from(refreshTokens).where(eq(refreshTokens.tokenHash, tokenHash))))
       .limit(1),
   ] as const;
   /** The answer for a rotation that happened: the successor and a new access token. */

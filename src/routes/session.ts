@@ -5,7 +5,7 @@ import { recordAudit, recordAuditIf } from "../auth/audit.ts";
 import { countWrongAttempt, MAX_TOKEN_ATTEMPTS, spendToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
 import { hashUnlockCode, prepareUnlockCode } from "../auth/link-mails.ts";
-import { liveSession, openSession, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
+import { liveSession, openSession, REFRESH_RETRY_GRACE_SECONDS, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
 import { emailTokens, registrations, users } from "../db/schema.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
 import type { AppEnv } from "../deps.ts";
@@ -13,7 +13,7 @@ import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { mailBudget } from "../limits/mail-budget.ts";
 import { timingSafeEqual } from "../lib/crypto/encoding.ts";
-import { hashToken, isWellFormedToken } from "../lib/crypto/tokens.ts";
+import { isWellFormedToken } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
 import { sessionCreated, sessionsRevoked } from "../auth/events.ts";
@@ -139,13 +139,18 @@ export const tokenRoutes = new Hono<AppEnv>()
     const token = c.req.valid("json").refresh_token;
     if (!isWellFormedToken(token)) throw invalidRefresh();
     const now = clock.now();
-    const tokenHash = await hashToken(deps.tokenKey, token);
-
-    const rotation = await rotateRefreshToken(deps, tokenHash, now);
-    const [consumed, , , found] = await db.batch(rotation.statements);
+    const rotation = await rotateRefreshToken(deps, token, now);
+    const [consumed, , , found, successors] = await db.batch(rotation.statements);
     const row = found[0];
     if (!row) throw invalidRefresh();
     if (consumed.length === 0) {
+      // Rotated moments ago and its successor not used yet: the same successor again (a retry after
+      // a lost response, or another tab), never a second one.
+      const successor = successors[0];
+      const live = row.session.revokedAt === null && row.user.disabledAt === null;
+      if (live && row.token.usedAt !== null && now - row.token.usedAt <= REFRESH_RETRY_GRACE_SECONDS * 1000 && successor?.usedAt === null && successor.expiresAt > now) {
+        return c.json({ session: await rotation.answer(row.user, row.session) });
+      }
       // A rotated token came back: someone holds a copy. End the whole session.
       if (row.token.usedAt !== null && row.session.revokedAt === null) {
         const revoked = sessionsRevoked(db, row.user.id, { sessionId: row.session.id }, "refresh_reuse", now);
