@@ -17,7 +17,7 @@ import { validateJson } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
 import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
-import { passwordChanged, passwordReset, sessionCreated, sessionsRevoked } from "../auth/events.ts";
+import { passwordChanged, passwordReset, sessionCreated, sessionsRevoked, userConfirmed } from "../auth/events.ts";
 
 const FORGOT_ACCEPTED = { message: "If the address has an account, an email with instructions is on its way." };
 const RESET_DONE = { message: "Your password has been changed. Log in with the new password." };
@@ -105,10 +105,19 @@ export const passwordRoutes = new Hono<AppEnv>()
     const guard = await passwordAttemptGuard(db, deps.config, user.email, c.var.client.ip);
     const reset = passwordReset(db, user.id, now);
     const revoked = sessionsRevoked(db, user.id, "all", "password_reset", now);
+    // Accepting an invitation (src/routes/admin-users.ts) is a reset that also confirms the address.
+    const confirmed = user.emailConfirmedAt === null ? userConfirmed(db, user.id, now) : null;
     await commitWithEvents(
       c,
-      [reset.write, revoked.write, ...change.writes, ...guard.clearAll(), recordAudit(db, "reset_completed", user.id, c.var.client, now)],
-      [reset, revoked],
+      [
+        reset.write,
+        revoked.write,
+        ...change.writes,
+        ...(confirmed ? [confirmed.write] : []),
+        ...guard.clearAll(),
+        recordAudit(db, "reset_completed", user.id, c.var.client, now),
+      ],
+      confirmed ? [reset, revoked, confirmed] : [reset, revoked],
     );
     deliverAfterResponse(c, [change.mail]);
     // No automatic login (OWASP): the client logs in with the new password.
