@@ -1,15 +1,16 @@
 import type { Locale, RenderedMail } from "./types.ts";
 import { renderAlreadyRegistered, type AlreadyRegisteredData } from "./already-registered.tsx";
 import { renderConfirmEmail, type ConfirmEmailData } from "./confirm-email.tsx";
+import { renderMfaChanged, type MfaChange, type MfaChangedData } from "./mfa-changed.tsx";
 import { renderPasswordChanged, type PasswordChangedData } from "./password-changed.tsx";
 import { renderResetPassword, type ResetPasswordData } from "./reset-password.tsx";
 import { renderUnlockCode, type UnlockCodeData } from "./unlock-code.tsx";
 import { renderInvite, type InviteData } from "./invite.tsx";
 
 export type { Locale, RenderedMail } from "./types.ts";
-export type { AlreadyRegisteredData, ConfirmEmailData, PasswordChangedData, ResetPasswordData, UnlockCodeData, InviteData };
+export type { AlreadyRegisteredData, ConfirmEmailData, InviteData, MfaChange, MfaChangedData, PasswordChangedData, ResetPasswordData, UnlockCodeData };
 
-export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed" | "unlock-code" | "invite";
+export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed" | "unlock-code" | "invite" | "mfa-changed";
 
 export interface TemplateData {
   "confirm-email": ConfirmEmailData;
@@ -18,6 +19,7 @@ export interface TemplateData {
   "password-changed": PasswordChangedData;
   "unlock-code": UnlockCodeData;
   invite: InviteData;
+  "mfa-changed": MfaChangedData;
 }
 
 const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) => RenderedMail } = {
@@ -27,6 +29,7 @@ const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) 
   "password-changed": renderPasswordChanged,
   "unlock-code": renderUnlockCode,
   invite: renderInvite,
+  "mfa-changed": renderMfaChanged,
 };
 
 /**

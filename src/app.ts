@@ -17,7 +17,9 @@ import { benchRoutes } from "./routes/bench.ts";
 import { devHomeRoutes, devRoutes } from "./routes/dev.tsx";
 import { exampleRoutes } from "./routes/example.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { loginSecondStepRoutes } from "./routes/login-second-step.ts";
 import { meRoutes } from "./routes/me.ts";
+import { mfaRoutes } from "./routes/mfa.ts";
 import { confirmPage, resetPage } from "./routes/pages.tsx";
 import { passwordRoutes } from "./routes/password.ts";
 import { loginRoutes, logoutRoutes, tokenRoutes } from "./routes/session.ts";
@@ -84,12 +86,15 @@ export function createApp(deps: Deps) {
   app.route("/v1/register", registerRoutes); //        POST
   app.route("/v1/confirm", confirmRoutes); //          POST /, POST /resend
   app.route("/v1/login", loginRoutes); //              POST
+  app.route("/v1/login", loginSecondStepRoutes); //    POST /mfa, /passkey/options, /passkey
   app.route("/v1/token", tokenRoutes); //              POST /refresh
   app.route("/v1/logout", logoutRoutes); //            POST
   app.route("/v1/me", meRoutes); //                    GET /, GET /events
   app.route("/v1/password", passwordRoutes); //        POST /forgot, /reset, /change
+  app.route("/v1/mfa", mfaRoutes); //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
+  //                                                     /passkeys, /passkeys/challenge, /remove, /recovery-codes
   app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
-  app.route("/admin/v1/users", adminUserRoutes); //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression
+  app.route("/admin/v1/users", adminUserRoutes); //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
   app.route("/admin/v1/keys", adminKeyRoutes); //      POST /, GET /, DELETE /:id
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
   app.route("/reset", resetPage); //                   GET

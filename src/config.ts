@@ -4,6 +4,7 @@ import { isLoopbackHost } from "./lib/loopback.ts";
 import { webhookSecretProblem } from "./lib/crypto/webhook-secrets.ts";
 import { isWebhookEventType, type WebhookEventType } from "./lib/webhook-events.ts";
 import { webhookUrlProblem } from "./lib/webhook-url.ts";
+import { originUnderRelyingParty, relyingPartyProblem } from "./lib/relying-party.ts";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalText = z
@@ -67,6 +68,10 @@ const EnvSchema = z.object({
   // {"url", "secret", "events"?}; endpoints kept in the database come on top (src/webhooks/).
   WEBHOOK_ENDPOINTS: optionalText,
   BENCH_ROUTES: z.enum(["true", "false"]).default("false"),
+  // Second factors (README, "Second factors"). Users without one are asked to enrol at login.
+  MFA_REQUIRED: z.enum(["true", "false"]).default("false"),
+  // The domain passkeys belong to; unset, passkeys are off. Checked below against public suffixes.
+  WEBAUTHN_RP_ID: optionalText,
   // Unset (or blank): none, and in development the usual local dev servers (DEV_SERVER_ORIGINS).
   ALLOWED_ORIGINS: z
     .string()
@@ -168,13 +173,22 @@ export function parseConfig(env: Record<string, unknown>): Config {
   if (e.BENCH_ROUTES === "true" && e.ENVIRONMENT !== "development") {
     throw new ConfigError("BENCH_ROUTES", "is only allowed with ENVIRONMENT=development");
   }
-  return toConfig(e);
+  const config = toConfig(e);
+  if (config.webauthnRpId !== undefined) {
+    const problem = relyingPartyProblem(config.webauthnRpId, config.environment);
+    if (problem) throw new ConfigError("WEBAUTHN_RP_ID", problem);
+    if (config.webauthnOrigins.length === 0) {
+      throw new ConfigError("WEBAUTHN_RP_ID", "covers neither PUBLIC_URL nor any of ALLOWED_ORIGINS (each origin's host must be it or under it)");
+    }
+  }
+  return config;
 }
 
 // The settings as the code uses them; Config's type is this function's result, so each setting is
 // named in the schema above and mapped here, and nowhere else.
 function toConfig(e: z.output<typeof EnvSchema>) {
   const pages = hostedPageLinks(e.PUBLIC_URL);
+  const allowedOrigins = e.ALLOWED_ORIGINS?.length ? e.ALLOWED_ORIGINS : e.ENVIRONMENT === "development" ? DEV_SERVER_ORIGINS : [];
   return {
     environment: e.ENVIRONMENT,
     appName: e.APP_NAME,
@@ -208,8 +222,14 @@ function toConfig(e: z.output<typeof EnvSchema>) {
     pwnedPasswordsCheck: e.PWNED_PASSWORDS_CHECK === "true",
     pwnedPasswordsUrl: e.PWNED_PASSWORDS_URL,
     pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,
-    allowedOrigins: e.ALLOWED_ORIGINS?.length ? e.ALLOWED_ORIGINS : e.ENVIRONMENT === "development" ? DEV_SERVER_ORIGINS : [],
+    allowedOrigins,
     webhookEndpoints: parseWebhookEndpoints(e.WEBHOOK_ENDPOINTS, e.ENVIRONMENT),
     benchRoutes: e.BENCH_ROUTES === "true",
+    mfaRequired: e.MFA_REQUIRED === "true",
+    webauthnRpId: e.WEBAUTHN_RP_ID,
+    /** The pages passkey ceremonies may come from: ALLOWED_ORIGINS and PUBLIC_URL under the RP ID. */
+    webauthnOrigins: e.WEBAUTHN_RP_ID === undefined
+      ? []
+      : [...new Set([e.PUBLIC_URL, ...allowedOrigins])].filter((origin) => originUnderRelyingParty(origin, e.WEBAUTHN_RP_ID!)),
   };
 }

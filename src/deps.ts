@@ -31,7 +31,7 @@ export interface Deps {
   adminLimiter: RateLimit;
   /** AES-GCM key for outbox payloads (they can hold token links). */
   outboxKey: CryptoKey;
-  /** HMAC key under which email and refresh tokens are stored (src/lib/crypto/tokens.ts). */
+  /** HMAC key under which email, refresh, mfa tokens and recovery codes are stored (src/lib/crypto/tokens.ts). */
   tokenKey: CryptoKey;
   /** AES-GCM key for the signing secrets of webhook endpoints kept in the database. */
   webhookKey: CryptoKey;
@@ -39,6 +39,8 @@ export interface Deps {
   webhookEndpoints: ConfiguredEndpoint[];
   /** How long a webhook endpoint has to answer; 15 s (src/webhooks/send.ts) unless a test shortens it. */
   webhookTimeoutMs?: number;
+  /** AES-GCM key for TOTP secrets (src/auth/totp.ts). */
+  mfaKey: CryptoKey;
   /**
    * Runs work after the response. Defaults to executionCtx.waitUntil; tests pass a collector so they
    * can count what the response itself cost before background work starts.
@@ -83,7 +85,7 @@ export function readBindings(env: Record<string, unknown>): Bindings {
 
 // Everything expensive (key imports, clients) is built here, once per isolate.
 export async function buildDeps(config: Config, bindings: Bindings, overrides: Partial<Deps> = {}): Promise<Deps> {
-  const [passwords, jwt, outboxKey, tokenKey, webhookKey, webhookEndpoints] = await Promise.all([
+  const [passwords, jwt, outboxKey, tokenKey, mfaKey, webhookKey, webhookEndpoints] = await Promise.all([
     createPasswordHasher({ pepper: config.passwordPepper, pepperId: config.passwordPepperId }),
     loadJwtKeys({
       signingKeysJson: config.jwtSigningKeys,
@@ -96,6 +98,7 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
     }),
     deriveSealKey(config.passwordPepper, "outbox v1"),
     deriveTokenKey(config.passwordPepper),
+    deriveSealKey(config.passwordPepper, "mfa secrets v1"),
     deriveSealKey(config.passwordPepper, "webhook secrets v1"),
     configuredEndpoints(config.webhookEndpoints),
   ]);
@@ -111,6 +114,7 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
     mailer,
     outboxKey,
     tokenKey,
+    mfaKey,
     webhookKey,
     webhookEndpoints,
     ...bindings,

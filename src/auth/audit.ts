@@ -2,6 +2,7 @@ import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { auditEvents } from "../db/schema.ts";
 import type { RequestInfo } from "../deps.ts";
+import type { MfaChange } from "../mail/templates.ts";
 import { randomId } from "../lib/crypto/tokens.ts";
 
 export type AuditType =
@@ -25,7 +26,14 @@ export type AuditType =
   | "admin_sessions_revoked"
   | "admin_suppression_lifted"
   | "admin_key_created"
-  | "admin_key_revoked";
+  | "admin_key_revoked"
+  // Second factors (src/auth/mfa-changes.ts for the changes)
+  | "mfa_required"
+  | "mfa_enrollment_required"
+  | "mfa_failed"
+  | "passkey_login_failed"
+  | "totp_enrolled"
+  | MfaChange;
 
 // An insert for the caller's write batch; audit rows ride along with the change they describe.
 export function recordAudit(db: Db, type: AuditType, userId: string | null, client: RequestInfo, now: number, actor: string | null = null) {

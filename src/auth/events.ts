@@ -6,6 +6,7 @@ import type { WebhookEventType } from "../lib/webhook-events.ts";
 import { newMessageId } from "../webhooks/messages.ts";
 import type { EmittedEvent } from "../webhooks/types.ts";
 import { userJsonSql } from "./identity.ts";
+import type { Amr } from "./sessions.ts";
 
 // The outbound webhook events (README, "Integrations"), one function each. Each returns an insert
 // for the batch of the change it reports, so the event is committed exactly when the change is,
@@ -64,8 +65,9 @@ export function userDeleted(db: Db, userId: string, now: number) {
   return userEvent(db, "user.deleted", userId, {}, now);
 }
 
-export function sessionCreated(db: Db, userId: string, sessionId: string, reason: SessionCreatedReason, now: number) {
-  return userEvent(db, "session.created", userId, { session_id: sessionId, reason }, now);
+/** `amr` says how the session was opened: pwd, otp (authenticator app or recovery code), hwk (passkey). */
+export function sessionCreated(db: Db, userId: string, session: { sessionId: string; amr: Amr }, reason: SessionCreatedReason, now: number) {
+  return userEvent(db, "session.created", userId, { session_id: session.sessionId, amr: session.amr, reason }, now);
 }
 
 /**
@@ -107,6 +109,7 @@ export function emailChanged(db: Db, userId: string, previousEmail: string, now:
   return userEvent(db, "email.changed", userId, { previous_email: previousEmail }, now);
 }
 
+/** `method`: totp or passkey (or all, for a reset of every factor). */
 export function mfaEnabled(db: Db, userId: string, method: string, now: number) {
   return userEvent(db, "mfa.enabled", userId, { method }, now);
 }

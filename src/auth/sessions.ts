@@ -12,6 +12,10 @@ export interface SessionUser {
   roles: string[];
 }
 
+/** How a session was opened (RFC 8176), carried by its access tokens as `amr`. */
+export type Amr = Array<"pwd" | "otp" | "hwk">;
+export const PASSWORD_ONLY: Amr = ["pwd"];
+
 export interface SessionJson {
   access_token: string;
   token_type: "Bearer";
@@ -25,8 +29,8 @@ export function refreshExpiry(config: Pick<Config, "refreshTokenTtl" | "sessionM
   return Math.min(now + config.refreshTokenTtl * 1000, sessionCreatedAt + config.sessionMaxAge * 1000);
 }
 
-async function signSession(deps: Deps, user: SessionUser, sessionId: string, refreshToken: string, refreshExpiresAt: number, now: number): Promise<SessionJson> {
-  const access = await deps.jwt.sign({ sub: user.id, sid: sessionId, email: user.email, roles: user.roles }, Math.floor(now / 1000));
+async function signSession(deps: Deps, user: SessionUser, session: { id: string; amr: string[] }, refreshToken: string, refreshExpiresAt: number, now: number): Promise<SessionJson> {
+  const access = await deps.jwt.sign({ sub: user.id, sid: session.id, email: user.email, roles: user.roles, amr: session.amr }, Math.floor(now / 1000));
   return {
     access_token: access.token,
     token_type: "Bearer",
@@ -37,20 +41,20 @@ async function signSession(deps: Deps, user: SessionUser, sessionId: string, ref
 }
 
 // Prepares a new session; the caller puts `writes` into its one write batch.
-export async function openSession(deps: Deps, user: SessionUser, client: RequestInfo, now: number) {
+export async function openSession(deps: Deps, user: SessionUser, client: RequestInfo, now: number, amr: Amr) {
   const { db, config } = deps;
   const sessionId = randomId();
   const refreshToken = generateToken();
   const expiresAt = refreshExpiry(config, now, now);
   const [body, tokenHash] = await Promise.all([
-    signSession(deps, user, sessionId, refreshToken, expiresAt, now),
+    signSession(deps, user, { id: sessionId, amr }, refreshToken, expiresAt, now),
     hashToken(deps.tokenKey, refreshToken),
   ]);
   const writes = [
-    db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent }),
+    db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent, amr }),
     db.insert(refreshTokens).values({ id: randomId(), sessionId, userId: user.id, tokenHash, createdAt: now, expiresAt }),
   ] as const;
-  return { sessionId, body, writes };
+  return { sessionId, amr, body, writes };
 }
 
 // Rotation in one round trip. The presented token is consumed only while it, its session and its
@@ -132,8 +136,8 @@ export async function rotateRefreshToken(deps: Deps, token: string, now: number)
       .limit(1),
   ] as const;
   /** The answer for a rotation that happened: the successor and a new access token. */
-  const answer = (user: SessionUser, session: { id: string; createdAt: number }) =>
-    signSession(deps, user, session.id, successorToken, refreshExpiry(config, session.createdAt, now), now);
+  const answer = (user: SessionUser, session: { id: string; createdAt: number; amr: string[] }) =>
+    signSession(deps, user, session, successorToken, refreshExpiry(config, session.createdAt, now), now);
   return { statements, answer };
 }
 

@@ -3,6 +3,7 @@ import type { Db } from "./client.ts";
 import {
   auditEvents,
   emailTokens,
+  mfaTokens,
   outbox,
   refreshTokens,
   registrations,
@@ -44,6 +45,8 @@ export function pruneExpiredRows(db: Db, now: number) {
   return db.batch([
     db.delete(auditEvents).where(lt(auditEvents.createdAt, now - RETENTION.auditEventsMs)),
     db.delete(emailTokens).where(lt(emailTokens.expiresAt, spent)),
+    // mfa_tokens and WebAuthn challenges live minutes; nothing reads them once expired.
+    db.delete(mfaTokens).where(lt(mfaTokens.expiresAt, now)),
     // Rotated tokens stay while their session lives: presenting one again is how reuse is caught.
     db.delete(refreshTokens).where(or(inArray(refreshTokens.sessionId, endedSessions), lt(refreshTokens.expiresAt, spent))),
     db.delete(sessions).where(inArray(sessions.id, endedSessions)),

@@ -81,6 +81,8 @@ export const sessions = sqliteTable(
     revokedReason: text("revoked_reason"),
     ip: text("ip"),
     userAgent: text("user_agent"),
+    /** How the session was opened (RFC 8176 values: pwd, otp, hwk); its access tokens carry it. */
+    amr: text("amr", { mode: "json" }).$type<string[]>().notNull().default(sql`'["pwd"]'`),
   },
   (t) => [index("sessions_user").on(t.userId)],
 );
@@ -303,3 +305,84 @@ export const apiKeys = sqliteTable(
 );
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+// A user's authenticator app (RFC 6238). At most one per user; it counts as a factor once a first
+// code has activated it.
+export const totpFactors = sqliteTable(
+  "totp_factors",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** The base32 secret, sealed (AES-GCM) to this row and its user: src/auth/totp.ts. */
+    secret: text("secret").notNull(),
+    activatedAt: integer("activated_at"),
+    /** The newest time step whose code was accepted; only a later step's code is accepted again. */
+    lastUsedStep: integer("last_used_step").notNull().default(0),
+    lastUsedAt: integer("last_used_at"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("totp_factors_user_unique").on(t.userId)],
+);
+
+// WebAuthn credentials: a second factor after the password, and a sign-in of their own.
+export const passkeys = sqliteTable(
+  "passkeys",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** base64url, as the browser reports it. */
+    credentialId: text("credential_id").notNull(),
+    /** COSE public key, base64url. */
+    publicKey: text("public_key").notNull(),
+    /** The authenticator's signature counter; a value that does not grow means a cloned key (0 = not kept). */
+    counter: integer("counter").notNull(),
+    transports: text("transports", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** Synced (multi-device) passkey or one bound to a device. */
+    backedUp: integer("backed_up", { mode: "boolean" }).notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [uniqueIndex("passkeys_credential_unique").on(t.credentialId), index("passkeys_user").on(t.userId)],
+);
+
+// Single-use recovery codes, stored as HMACs bound to their user (src/lib/crypto/recovery-codes.ts).
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [index("recovery_codes_user").on(t.userId)],
+);
+
+export type MfaTokenPurpose = "mfa_login" | "mfa_enroll" | "webauthn_register" | "webauthn_login" | "webauthn_reauth";
+
+// Short-lived, single-use tokens of the second-factor flows, stored as HMACs: the mfa_token between
+// the password and the second factor (or enrolment, under MFA_REQUIRED), and WebAuthn challenges.
+export const mfaTokens = sqliteTable(
+  "mfa_tokens",
+  {
+    id: text("id").primaryKey(),
+    /** Null only for a passwordless sign-in's challenge, which belongs to nobody until it is answered. */
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose").$type<MfaTokenPurpose>().notNull(),
+    tokenHash: text("token_hash").notNull(),
+    /** The client it was issued to (network and user agent, hashed); another client cannot use it. */
+    clientHash: text("client_hash").notNull(),
+    failedAttempts: integer("failed_attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (t) => [uniqueIndex("mfa_tokens_hash_unique").on(t.tokenHash), index("mfa_tokens_expires").on(t.expiresAt)],
+);

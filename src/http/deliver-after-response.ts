@@ -3,7 +3,7 @@ import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import type { AppEnv } from "../deps.ts";
 import { deliverClaimed } from "../mail/outbox.ts";
 import { deliverWebhooks } from "../webhooks/deliver.ts";
-import { fanOut } from "../webhooks/messages.ts";
+import { commitEvents } from "../webhooks/messages.ts";
 import type { EmittedEvent } from "../webhooks/types.ts";
 
 type OutboxRow = Parameters<typeof deliverClaimed>[1];
@@ -23,15 +23,16 @@ export function deliverAfterResponse(c: Context<AppEnv>, rows: OutboxRow[]) {
  * would have answered for `statements`.
  */
 export async function commitWithEvents<T extends Statements>(c: Context<AppEnv>, statements: T, events: EmittedEvent[]): Promise<BatchResponse<T>> {
+  const { results, deliveryIds } = await commitEvents(c.var.deps, statements, events);
+  deliverWebhooksAfterResponse(c, deliveryIds);
+  return results;
+}
+
+/** Sends these deliveries (from commitEvents) after the response; what fails is left to the cron. */
+export function deliverWebhooksAfterResponse(c: Context<AppEnv>, deliveryIds: number[]) {
+  if (deliveryIds.length === 0) return;
   const deps = c.var.deps;
-  if (events.some((event) => !statements.includes(event.write))) throw new Error("an event's insert is missing from its batch");
-  if (events.length === 0) return deps.db.batch(statements);
-  const results = await deps.db.batch([...statements, fanOut(deps, events, deps.clock.now())]);
-  const created = results.at(-1) as Array<{ id: number }>;
-  if (created.length > 0) {
-    c.var.defer(async () => {
-      await deliverWebhooks(deps, created.map((row) => row.id));
-    });
-  }
-  return results.slice(0, -1) as BatchResponse<T>;
+  c.var.defer(async () => {
+    await deliverWebhooks(deps, deliveryIds);
+  });
 }

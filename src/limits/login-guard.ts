@@ -114,6 +114,21 @@ export async function passwordAttemptGuard(db: Db, config: Config, email: string
     succeeded() {
       return db.delete(rateLimits).where(eq(rateLimits.key, fastKey));
     },
+    /**
+     * The right password of a login that goes on to a second factor: only this attempt's
+     * reservation is taken back (its count, and a lock-out it started), so earlier failures — wrong
+     * codes — stay counted however often the password is right. If another attempt has counted
+     * since, nothing is taken back (the safe side).
+     */
+    released(results: readonly [CounterRow[], CounterRow[]]) {
+      const [previous, reserved] = results;
+      const before = previous[0];
+      const after = reserved[0]!;
+      const unchanged = and(eq(rateLimits.key, fastKey), eq(rateLimits.count, after.count), eq(rateLimits.windowEndsAt, after.windowEndsAt));
+      return before
+        ? db.update(rateLimits).set({ count: before.count, windowEndsAt: before.windowEndsAt, updatedAt: before.updatedAt }).where(unchanged)
+        : db.delete(rateLimits).where(unchanged);
+    },
     /** Both tiers cleared for every client (unlock code used, password reset). */
     clearAll() {
       // Every fast-tier key of the address shares the prefix `login:<address>:`; ';' sorts right

@@ -2,6 +2,8 @@ import { Hono } from "hono";
 import { and, asc, count, desc, eq, gt, gte, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
+import { hasSecondFactor, readFactors, toFactors, toFactorsJson } from "../auth/factors.ts";
+import { resetUserFactors } from "../auth/mfa-changes.ts";
 import { revokeSession, revokeUserSessions } from "../auth/sessions.ts";
 import { emailField, nameField, toUserJson } from "../auth/identity.ts";
 import { prepareInvite } from "../auth/link-mails.ts";
@@ -9,7 +11,7 @@ import { isUniqueViolation } from "../db/errors.ts";
 import { auditEvents, registrations, sessions, suppressions, users } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
 import { needScope } from "../http/api-key.ts";
-import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse, deliverWebhooksAfterResponse } from "../http/deliver-after-response.ts";
 import { sessionsRevoked, userCreated, userDisabled, userUpdated } from "../auth/events.ts";
 import { validateJson, validateQuery } from "../http/validate.ts";
 import { decodeBase64Url, decodeUtf8, encodeBase64Url, encodeUtf8 } from "../lib/crypto/encoding.ts";
@@ -145,13 +147,15 @@ export const adminUserRoutes = new Hono<AppEnv>()
   .get("/:id", needScope("users:read"), async (c) => {
     const { db, clock } = c.var.deps;
     const id = c.req.param("id");
-    const [userRows, live] = await db.batch([
+    const [userRows, live, ...factorRows] = await db.batch([
       db.select().from(users).where(eq(users.id, id)).limit(1),
       db
         .select({ n: count() })
         .from(sessions)
         .where(and(eq(sessions.userId, id), isNull(sessions.revokedAt), gt(sessions.expiresAt, clock.now()))),
+      ...readFactors(db, id),
     ]);
+    const factors = toFactors(factorRows);
     const user = userRows[0];
     if (!user) throw new AppError("not_found", "No user with that id.");
     const [suppression] = await db.select().from(suppressions).where(eq(suppressions.email, user.email)).limit(1);
@@ -159,7 +163,7 @@ export const adminUserRoutes = new Hono<AppEnv>()
       user: {
         ...toAdminUserJson(user),
         sessions_count: live[0]?.n ?? 0,
-        mfa: { enabled: false, factors: [] as string[] },
+        mfa: { enabled: hasSecondFactor(factors), factors: toFactorsJson(factors).factors.map((f) => f.type), recovery_codes_left: factors.recoveryCodes.length },
         suppression: suppression ? { suppressed: true, reason: suppression.reason, since: iso(suppression.createdAt) } : { suppressed: false },
       },
     });
@@ -197,6 +201,15 @@ export const adminUserRoutes = new Hono<AppEnv>()
       [updatedEvent, disabledEvent, revokedEvent].filter((event) => event !== null),
     );
     return c.json({ user: toAdminUserJson(updated) });
+  })
+  // Removes every second factor of the user (a lost phone and no recovery codes); mailed and audited.
+  .post("/:id/mfa/reset", needScope("users:write"), validateJson(z.object({}).strict()), async (c) => {
+    const deps = c.var.deps;
+    const result = await resetUserFactors(deps, c.req.param("id"), c.var.client, `key:${c.var.apiKey.id}`, deps.clock.now());
+    if (!result.reset) throw new AppError("not_found", "No user has that id.");
+    deliverAfterResponse(c, [result.mail]);
+    deliverWebhooksAfterResponse(c, result.deliveryIds);
+    return c.json({ reset: true });
   })
   .get("/:id/sessions", needScope("users:read"), async (c) => {
     const { db, clock } = c.var.deps;

@@ -12,6 +12,7 @@ import { LOCALES, type Locale } from "../lib/locale.ts";
 import { renderStoredMail } from "../mail/outbox.ts";
 import { devPage } from "./dev-page.tsx";
 import { devWebhookRoutes } from "./dev-webhooks.tsx";
+import { devPasskeyPage } from "./dev-passkeys.tsx";
 
 // Development only (createApp mounts these when ENVIRONMENT=development): the outbox is the mailbox.
 
@@ -59,6 +60,16 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     expiresInSeconds: UNLOCK_CODE_TTL_SECONDS,
     resetUrl: config.forgotPasswordUrl,
   }),
+  "mfa-changed": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    change: "recovery_code_used",
+    when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString(),
+    ip: "203.0.113.7",
+    userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/130.0",
+    recoveryCodesLeft: 2,
+    resetUrl: config.forgotPasswordUrl,
+  }),
 };
 
 function isTemplateName(name: string): name is TemplateName {
@@ -95,7 +106,7 @@ async function readMailbox(deps: Deps) {
 // Config already refuses development on a non-loopback PUBLIC_URL; this also keeps the routes from
 // a deployment reached by another name and from a page whose domain resolves to 127.0.0.1 (DNS
 // rebinding), which still sends its own Host. They answer exactly like a path that does not exist.
-const loopbackOnly = createMiddleware<AppEnv>(async (c, next) => {
+export const loopbackOnly = createMiddleware<AppEnv>(async (c, next) => {
   if (!isLoopbackHost(c.req.header("host") ?? new URL(c.req.url).host)) throw new AppError("not_found");
   await next();
 });
@@ -148,7 +159,7 @@ export function devHomeRoutes(answersGet: (path: string) => boolean) {
   });
 }
 
-// GET /dev/mailbox, /dev/mailbox.json, /dev/mailbox/:id.html, /dev/emails, /dev/emails/:template,
+// GET /dev/mailbox, /dev/mailbox.json, /dev/mailbox/:id.html, /dev/emails, /dev/emails/:template, /dev/passkeys,
 // /dev/webhooks, /dev/webhooks.json
 export const devRoutes = new Hono<AppEnv>()
   .use("*", loopbackOnly)
@@ -182,6 +193,7 @@ export const devRoutes = new Hono<AppEnv>()
     const mail = renderPreview(template, c.var.deps.config, locale as Locale);
     return format === "text" ? c.text(`Subject: ${mail.subject}\n\n${mail.text}`) : c.html(mail.html);
   })
+  .route("/passkeys", devPasskeyPage)
   .route("/", devWebhookRoutes)
   .get("/mailbox.json", async (c) => c.json({ messages: await readMailbox(c.var.deps) }))
   // One stored mail's HTML as its recipient sees it. It is our own template, but it holds what

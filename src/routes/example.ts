@@ -1,6 +1,7 @@
 /// <reference path="../../client/example/modules.d.ts" />
 import { Hono } from "hono";
 import type { AppEnv } from "../deps.ts";
+import { loopbackOnly } from "./dev.tsx";
 import appJs from "../../client/example/app.js";
 import indexHtml from "../../client/example/index.html";
 import styleCss from "../../client/example/style.css";
@@ -22,6 +23,7 @@ const JS = "text/javascript; charset=utf-8";
 
 // GET /example, /example/confirm and the files the page loads (development only)
 export const exampleRoutes = new Hono<AppEnv>()
+  .use(loopbackOnly)
   .get("/", (c) => c.html(indexHtml, 200, HEADERS))
   .get("/confirm", (c) => c.html(indexHtml, 200, HEADERS))
   .get("/app.js", (c) => c.body(appJs, 200, { ...HEADERS, "Content-Type": JS }))

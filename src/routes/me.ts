@@ -15,7 +15,8 @@ export const meRoutes = new Hono<AppEnv>()
     // Only confirmed accounts get access tokens, hence email_confirmed.
     return c.json({
       user: { id: auth.sub, email: auth.email, roles: auth.roles, email_confirmed: true },
-      session: { id: auth.sid, expires_at: new Date(auth.exp * 1000).toISOString() },
+      // amr: how this session was opened (["pwd"], ["pwd", "otp"], ["pwd", "hwk"], ["hwk"]).
+      session: { id: auth.sid, expires_at: new Date(auth.exp * 1000).toISOString(), amr: auth.amr },
     });
   })
   // The caller's own recent security events (logins, failures, password changes, ...), newest first.

@@ -85,7 +85,7 @@ function Page(props: { title: string; nonce: string; script: string; children?: 
 
 // A nonce per response (hono's secure-headers) admits the page's own inline style and script and
 // nothing else; the page talks only to this origin and cannot be framed.
-const pageHeaders = createMiddleware<AppEnv>(async (c, next) => {
+export const pageHeaders = createMiddleware<AppEnv>(async (c, next) => {
   await secureHeaders({
     referrerPolicy: "no-referrer",
     contentSecurityPolicy: {

@@ -7,7 +7,7 @@ import { emailField, passwordField, recipientOf, type UserRow } from "../auth/id
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
 import { checkNewPassword } from "../auth/new-password.ts";
-import { liveSession, openSession, revokeUserSessions } from "../auth/sessions.ts";
+import { liveSession, openSession, revokeUserSessions, type Amr } from "../auth/sessions.ts";
 import { prepareResetLink } from "../auth/link-mails.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { emailTokens, users } from "../db/schema.ts";
@@ -155,11 +155,12 @@ export const passwordRoutes = new Hono<AppEnv>()
       }
       const change = await changePasswordWrites(c, user, await passwords.hash(body.new_password), now);
       // Every session ends (the batch revokes them first), then the caller gets a fresh one.
-      const session = await openSession(deps, user, c.var.client, now);
+      // The new session was proven the way the caller's was.
+      const session = await openSession(deps, user, c.var.client, now, auth.amr as Amr);
       // In the order they happen: the change, every session ended (the caller's too), the new one.
       const changed = passwordChanged(db, user.id, now);
       const revoked = sessionsRevoked(db, user.id, "all", "password_changed", now);
-      const created = sessionCreated(db, user.id, session.sessionId, "password_change", now);
+      const created = sessionCreated(db, user.id, session, "password_change", now);
       await commitWithEvents(
         c,
         [

@@ -5,7 +5,9 @@ import { recordAudit, recordAuditIf } from "../auth/audit.ts";
 import { countWrongAttempt, MAX_TOKEN_ATTEMPTS, spendToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
 import { hashUnlockCode, prepareUnlockCode } from "../auth/link-mails.ts";
-import { liveSession, openSession, REFRESH_RETRY_GRACE_SECONDS, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
+import { readFactors, toFactors } from "../auth/factors.ts";
+import { secondStep } from "../auth/second-step.ts";
+import { liveSession, openSession, PASSWORD_ONLY, REFRESH_RETRY_GRACE_SECONDS, revokeSession, revokeUserSessions, rotateRefreshToken } from "../auth/sessions.ts";
 import { emailTokens, registrations, users } from "../db/schema.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
 import type { AppEnv } from "../deps.ts";
@@ -37,7 +39,8 @@ export const loginRoutes = new Hono<AppEnv>()
       // success clears it), the address's failures today, the account, its newest pending
       // registration and its live unlock code. While locked even the right password is refused and
       // no password is checked: known and unknown addresses answer alike.
-      const [previous, reserved, today, userRows, pendingRows, unlockRows] = await db.batch([
+      const accountId = db.select({ id: users.id }).from(users).where(eq(users.email, email));
+      const [previous, reserved, today, userRows, pendingRows, unlockRows, ...factorRows] = await db.batch([
         ...guard.statements(now),
         db.select().from(users).where(eq(users.email, email)).limit(1),
         db
@@ -58,6 +61,8 @@ export const loginRoutes = new Hono<AppEnv>()
           )
           .orderBy(desc(emailTokens.createdAt))
           .limit(1),
+        // Its second factors, if any: whether the password alone finishes this login.
+        ...readFactors(db, accountId),
       ]);
       const { lockStarted, unlockRequired } = guard.check([previous, reserved, today], now);
       const user = userRows[0];
@@ -111,20 +116,23 @@ export const loginRoutes = new Hono<AppEnv>()
         }
       }
 
-      const session = await openSession(deps, user, client, now);
       const rehash = verdict.needsRehash
         ? [db.update(users).set({ passwordHash: await passwords.hash(password), updatedAt: now }).where(eq(users.id, user.id))]
         : [];
-      const created = sessionCreated(db, user.id, session.sessionId, "login", now);
+      const unlock = unlocked ? [spendToken(db, unlockRows[0]!.id, now), ...guard.clearAll(), recordAudit(db, "unlocked", user.id, client, now)] : [];
+      // A user with a second factor (or, under MFA_REQUIRED, without one) gets no session yet. Only
+      // this attempt's reserved failure is taken back: a right password never wipes the count of
+      // wrong codes, which only a finished login resets.
+      const next = await secondStep(deps, user, toFactors(factorRows), client, now);
+      if (next) {
+        await db.batch([...next.writes, ...rehash, ...(unlocked ? unlock : [guard.released([previous, reserved])])]);
+        return c.json(next.body);
+      }
+      const session = await openSession(deps, user, client, now, PASSWORD_ONLY);
+      const created = sessionCreated(db, user.id, session, "login", now);
       await commitWithEvents(
         c,
-        [
-          ...session.writes,
-          ...rehash,
-          ...(unlocked ? [spendToken(db, unlockRows[0]!.id, now), ...guard.clearAll(), recordAudit(db, "unlocked", user.id, client, now)] : [guard.succeeded()]),
-          recordAudit(db, "login_succeeded", user.id, client, now),
-          created.write,
-        ],
+        [...session.writes, ...rehash, ...(unlocked ? unlock : [guard.succeeded()]), recordAudit(db, "login_succeeded", user.id, client, now), created.write],
         [created],
       );
       return c.json({ user: toUserJson(user), session: session.body });

@@ -7,7 +7,9 @@ import { countWrongAttempt, readLiveToken, spendToken } from "../auth/email-toke
 import { prepareConfirmation } from "../auth/link-mails.ts";
 import { emailField, nameField, passwordField, recipientOf, toUserJson, type UserRow } from "../auth/identity.ts";
 import { checkNewPassword } from "../auth/new-password.ts";
-import { openSession } from "../auth/sessions.ts";
+import { openSession, PASSWORD_ONLY } from "../auth/sessions.ts";
+import { enrollableMethods } from "../auth/factors.ts";
+import { createMfaToken, MFA_TOKEN_TTL_SECONDS } from "../auth/mfa-tokens.ts";
 import { emailTokens, registrations, users } from "../db/schema.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -170,10 +172,17 @@ export const confirmRoutes = new Hono<AppEnv>()
         createdAt: now,
         updatedAt: now,
       };
-      const session = await openSession(deps, user, c.var.client, now);
+      // amr "pwd" for either proof: the verifier stands for the browser that chose the password.
+      // Under MFA_REQUIRED the new account enrols a second factor before it gets a session.
+      const session = deps.config.mfaRequired ? null : await openSession(deps, user, c.var.client, now, PASSWORD_ONLY);
+      const enrol = deps.config.mfaRequired ? await createMfaToken(deps, user.id, "mfa_enroll", c.var.client, now) : null;
       // The account begins here, not at registration: a pending registration may be a stranger's
-      // and is never announced. Integrators see user.created, user.confirmed, session.created.
-      const events = [userCreated(db, user.id, now), userConfirmed(db, user.id, now), sessionCreated(db, user.id, session.sessionId, "confirm", now)];
+      // and is never announced. Integrators see user.created, user.confirmed (and session.created).
+      const events = [
+        userCreated(db, user.id, now),
+        userConfirmed(db, user.id, now),
+        ...(session ? [sessionCreated(db, user.id, session, "confirm", now)] : []),
+      ];
       try {
         await commitWithEvents(
           c,
@@ -187,7 +196,7 @@ export const confirmRoutes = new Hono<AppEnv>()
               .update(emailTokens)
               .set({ usedAt: now })
               .where(and(eq(emailTokens.email, user.email), eq(emailTokens.purpose, "confirm_email"), isNull(emailTokens.usedAt))),
-            ...session.writes,
+            ...(session?.writes ?? [enrol!.write]),
             recordAudit(db, "email_confirmed", user.id, c.var.client, now),
             ...events.map((event) => event.write),
           ],
@@ -197,7 +206,10 @@ export const confirmRoutes = new Hono<AppEnv>()
         if (isUniqueViolation(err)) throw new AppError("invalid_token");
         throw err;
       }
-      return c.json({ user: toUserJson(user), session: session.body });
+      if (enrol) {
+        return c.json({ user: toUserJson(user), mfa_enrollment_required: true, mfa_token: enrol.token, expires_in: MFA_TOKEN_TTL_SECONDS, methods: enrollableMethods(deps.config) });
+      }
+      return c.json({ user: toUserJson(user), session: session!.body });
     },
   )
   .post("/resend", validateJson(z.object({ email: emailField })), async (c) => {

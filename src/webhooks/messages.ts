@@ -1,4 +1,5 @@
 import { sql, type SQL } from "drizzle-orm";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { webhookDeliveries, webhookEndpoints, webhookMessages } from "../db/schema.ts";
 import type { EmittedEvent, MessageRow, WebhookDeps } from "./types.ts";
 
@@ -47,4 +48,24 @@ export function fanOut(deps: Pick<WebhookDeps, "db" | "webhookEndpoints">, event
     [d.id, d.messageId, d.endpointId, d.status, d.attempts, d.nextAttemptAt, d.claimedUntil, d.lastStatus, d.lastError, d.createdAt, d.updatedAt].map((c) => sql.identifier(c.name)),
     sql`, `,
   )}) ${sql.join(selects, sql` union all `)} returning ${sql.identifier(d.id.name)}`);
+}
+
+type Statements = readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];
+
+/**
+ * Runs a write batch that includes events (their inserts are among `statements`, where the caller
+ * placed them) with their fan-out as its last statement: one round trip. Answers what db.batch
+ * would have answered for `statements`, and the deliveries to send. A batch with events must go
+ * through here (or commitWithEvents in src/http/): without the fan-out a message reaches no one.
+ */
+export async function commitEvents<T extends Statements>(
+  deps: Pick<WebhookDeps, "db" | "clock" | "webhookEndpoints">,
+  statements: T,
+  events: EmittedEvent[],
+): Promise<{ results: BatchResponse<T>; deliveryIds: number[] }> {
+  if (events.some((event) => !statements.includes(event.write))) throw new Error("an event's insert is missing from its batch");
+  if (events.length === 0) return { results: await deps.db.batch(statements), deliveryIds: [] };
+  const results = await deps.db.batch([...statements, fanOut(deps, events, deps.clock.now())]);
+  const created = results.at(-1) as Array<{ id: number }>;
+  return { results: results.slice(0, -1) as BatchResponse<T>, deliveryIds: created.map((row) => row.id) };
 }

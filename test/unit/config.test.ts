@@ -100,3 +100,42 @@ describe("WEBHOOK_ENDPOINTS", () => {
     expect(config.webhookEndpoints).toHaveLength(1);
   });
 });
+
+describe("WEBAUTHN_RP_ID", () => {
+  const prod = { ...base, ENVIRONMENT: "production", RESEND_API_KEY: "re_x", PUBLIC_URL: "https://auth.example.com", ALLOWED_ORIGINS: "https://app.example.com, https://other.test" };
+
+  it("takes the origins under it from PUBLIC_URL and ALLOWED_ORIGINS, and none from elsewhere", () => {
+    const config = parseConfig({ ...prod, WEBAUTHN_RP_ID: "example.com" });
+    expect(config.webauthnRpId).toBe("example.com");
+    expect(config.webauthnOrigins).toEqual(["https://auth.example.com", "https://app.example.com"]);
+  });
+
+  it("is off when unset", () => {
+    expect(parseConfig(prod).webauthnOrigins).toEqual([]);
+  });
+
+  it.each(["workers.dev", "pages.dev", "com", "co.uk"])("refuses the public suffix %s", (rpId) => {
+    expect(refusal({ ...prod, WEBAUTHN_RP_ID: rpId })).toMatchObject({ setting: "WEBAUTHN_RP_ID", problem: expect.stringMatching(/public suffix/) });
+  });
+
+  it("refuses an RP ID that covers neither PUBLIC_URL nor an allowed origin", () => {
+    expect(refusal({ ...prod, WEBAUTHN_RP_ID: "example.org" })).toMatchObject({ setting: "WEBAUTHN_RP_ID", problem: expect.stringMatching(/covers neither/) });
+  });
+
+  it("refuses localhost in production and allows it in development", () => {
+    expect(refusal({ ...prod, WEBAUTHN_RP_ID: "localhost" })?.setting).toBe("WEBAUTHN_RP_ID");
+    // In development the usual local dev servers are allowed origins too; those at localhost are under it.
+    const origins = parseConfig({ ...base, PUBLIC_URL: "http://localhost:8787", WEBAUTHN_RP_ID: "localhost" }).webauthnOrigins;
+    expect(origins[0]).toBe("http://localhost:8787");
+    expect(origins).toContain("http://localhost:5173");
+    expect(origins.some((o) => o.includes("127.0.0.1"))).toBe(false);
+  });
+});
+
+describe("MFA_REQUIRED", () => {
+  it("is off by default and on only for true", () => {
+    expect(parseConfig({ ...base, PUBLIC_URL: "http://127.0.0.1:8787" }).mfaRequired).toBe(false);
+    expect(parseConfig({ ...base, PUBLIC_URL: "http://127.0.0.1:8787", MFA_REQUIRED: "true" }).mfaRequired).toBe(true);
+    expect(refusal({ ...base, PUBLIC_URL: "http://127.0.0.1:8787", MFA_REQUIRED: "yes" })?.setting).toBe("MFA_REQUIRED");
+  });
+});

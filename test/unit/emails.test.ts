@@ -37,6 +37,19 @@ const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] }
     data: { appName, name: "Ana", code: "042817", expiresInSeconds: 600, resetUrl: "https://app.test/forgot" },
     links: ["https://app.test/forgot"],
   },
+  "mfa-changed": {
+    data: {
+      appName,
+      name: "Ana",
+      change: "recovery_code_used",
+      when: "2026-03-05T14:07:09.000Z",
+      ip: "203.0.113.9",
+      userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+      recoveryCodesLeft: 2,
+      resetUrl: "https://app.test/forgot",
+    },
+    links: ["https://app.test/forgot"],
+  },
 };
 
 const templates = Object.keys(samples) as TemplateName[];

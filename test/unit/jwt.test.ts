@@ -7,7 +7,7 @@ const ISSUER = "https://auth.example.test";
 const AUDIENCE = "https://app.example.test";
 const TTL = 900;
 const NOW = 1_800_000_000;
-const SUBJECT = { sub: "user_1", sid: "session_1", email: "ada@example.test", roles: ["user"] };
+const SUBJECT = { sub: "user_1", sid: "session_1", email: "ada@example.test", roles: ["user"], amr: ["pwd", "otp"] };
 
 let current: JWK;
 let previous: JWK;
@@ -142,6 +142,8 @@ describe("claim shape", () => {
     ["without roles", ({ roles: _roles, ...rest }) => rest],
     ["with roles as a string", (payload) => ({ ...payload, roles: "admin" })],
     ["with a non-string role", (payload) => ({ ...payload, roles: ["user", 1] })],
+    ["with amr as a string", (payload) => ({ ...payload, amr: "otp" })],
+    ["with a non-string amr entry", (payload) => ({ ...payload, amr: ["pwd", 1] })],
     ["with an empty sid", (payload) => ({ ...payload, sid: "" })],
     ["with a numeric sub", (payload) => ({ ...payload, sub: 1 as unknown as string })],
   ];
@@ -149,6 +151,12 @@ describe("claim shape", () => {
   it.each(broken)("refuses a correctly signed token %s", async (_name, edit) => {
     const token = await signWith(current, edit(validPayload()));
     expect((await keys.verify(token, NOW)).ok).toBe(false);
+  });
+
+  it("reads a token signed before amr existed as a password session", async () => {
+    const { amr: _amr, ...older } = validPayload() as JWTPayload & { amr?: unknown };
+    const verified = await keys.verify(await signWith(current, older), NOW);
+    expect(verified.ok && verified.claims.amr).toEqual(["pwd"]);
   });
 
   it("accepts the hand-built valid payload (so the cases above fail for their one defect)", async () => {

@@ -23,6 +23,8 @@ export interface AccessClaims {
   sid: string;
   email: string;
   roles: string[];
+  /** Authentication methods (RFC 8176): ["pwd"], ["pwd", "otp"], ["pwd", "hwk"], ["hwk"]. */
+  amr: string[];
   jti: string;
   iat: number;
   exp: number;
@@ -30,7 +32,7 @@ export interface AccessClaims {
   aud: string;
 }
 
-export type AccessTokenSubject = Pick<AccessClaims, "sub" | "sid" | "email" | "roles">;
+export type AccessTokenSubject = Pick<AccessClaims, "sub" | "sid" | "email" | "roles" | "amr">;
 
 export type VerifyResult = { ok: true; claims: AccessClaims } | { ok: false; reason: string };
 
@@ -85,6 +87,7 @@ export async function loadJwtKeys(opts: {
         sid: subject.sid,
         email: subject.email,
         roles: [...subject.roles],
+        amr: [...subject.amr],
         iat,
         exp: iat + ttlSeconds,
         jti: randomId(),
@@ -150,12 +153,14 @@ function describeFailure(error: unknown): string {
 }
 
 function readAccessClaims(payload: JWTPayload): AccessClaims | null {
-  const { sub, sid, email, roles, jti, iat, exp, iss, aud } = payload;
+  const { sub, sid, email, roles, jti, iat, exp, iss, aud, amr } = payload;
   if (!isNonEmptyString(sub) || !isNonEmptyString(sid) || !isNonEmptyString(jti)) return null;
   if (typeof email !== "string" || typeof iss !== "string" || typeof aud !== "string") return null;
   if (!Array.isArray(roles) || !roles.every((role) => typeof role === "string")) return null;
   if (typeof iat !== "number" || typeof exp !== "number") return null;
-  return { sub, sid, email, roles: [...(roles as string[])], jti, iat, exp, iss, aud };
+  // Tokens signed before amr existed were all opened with a password.
+  if (amr !== undefined && !(Array.isArray(amr) && amr.every((method) => typeof method === "string"))) return null;
+  return { sub, sid, email, roles: [...(roles as string[])], amr: amr === undefined ? ["pwd"] : [...(amr as string[])], jti, iat, exp, iss, aud };
 }
 
 async function importSigningKeys(json: string): Promise<LoadedKey[]> {

@@ -2,8 +2,8 @@ import { decodeBase64Url, encodeBase64Url } from "./encoding.ts";
 
 const encoder = new TextEncoder();
 
-// A key of its own for outbox payloads, derived from a server secret so a copy of the database alone
-// does not reveal the token links waiting in the outbox.
+// A key of its own per purpose (outbox payloads, TOTP secrets), derived from a server secret so a
+// copy of the database alone reveals neither the token links waiting in the outbox nor the secrets.
 export async function deriveSealKey(secret: string, purpose: string): Promise<CryptoKey> {
   const material = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(

@@ -16,6 +16,7 @@ const DEV_PATHS = [
   "/dev/emails/confirm-email?locale=en",
   "/dev/webhooks",
   "/dev/webhooks.json",
+  "/dev/passkeys",
 ];
 
 const TEMPLATES = ["confirm-email", "already-registered", "reset-password", "password-changed"] as const;

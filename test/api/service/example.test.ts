@@ -36,3 +36,11 @@ describe.each(["test", "production"])("outside development (%s)", (environment) 
     expect((await t.request(path)).status).toBe(404);
   });
 });
+
+describe("the example app stays on this machine", () => {
+  it("answers 404 to a request whose Host is not loopback, like the other development pages", async () => {
+    const s = await createTestService({ settings: LOCAL });
+    expect((await s.app.request("http://127.0.0.1:8787/example")).status).toBe(200);
+    expect((await s.app.request("http://127.0.0.1:8787/example", { headers: { host: "staging.example.com" } })).status).toBe(404);
+  });
+});
