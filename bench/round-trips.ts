@@ -1,7 +1,7 @@
 // libSQL HTTP requests (Hrana pipelines) per API request, counted by the local libSQL server.
 //
-// "Total" is the libSQL server's own count once it has gone quiet (mail delivered in waitUntil
-// included). "Response path" is how many of those the response waited for, told apart by the gate
+// "Total" is the libSQL server's own count once it has gone quiet (mail and webhooks delivered in
+// waitUntil included). "Response path" is how many of those the response waited for, told apart by the gate
 // in front of the server (bench/db-gate.ts); the smallest count over the trials is reported.
 import type { DbGate } from "./db-gate.ts";
 import type { Libsql } from "./stack.ts";
@@ -16,6 +16,15 @@ export interface RoundTrips {
   writes: number;
   /** Response-path count of every trial (a slow answer can make background work look needed). */
   trials: number[];
+  /** Webhook requests the receiver got (delivery after the response), when one is configured. */
+  webhooks: number;
+}
+
+export interface CountOptions {
+  /** Only these probes (by endpoint name). */
+  only?: string[];
+  /** Requests the webhook receiver has received so far. */
+  webhookRequests?: () => number;
 }
 
 interface Probe {
@@ -149,31 +158,43 @@ function probes(base: string, run: string): Probe[] {
   ];
 }
 
-export async function countRoundTrips(base: string, libsql: Libsql, gate: DbGate, trials: number): Promise<RoundTrips[]> {
+export async function countRoundTrips(base: string, libsql: Libsql, gate: DbGate, trials: number, options: CountOptions = {}): Promise<RoundTrips[]> {
   const counter = libsqlCounter(libsql);
   const run = Date.now().toString(36);
   const results: RoundTrips[] = [];
-  for (const probe of probes(base, run)) {
+  const hooks = options.webhookRequests ?? (() => 0);
+  for (const probe of probes(base, run).filter((p) => !options.only || options.only.includes(p.endpoint))) {
     const seen: number[] = [];
     const totals: number[] = [];
     const writes: number[] = [];
+    const webhooks: number[] = [];
     let status = 0;
     for (let n = 0; n < trials; n++) {
       const send = await probe.prepare(n);
       await settle(counter);
       await counter.reset();
+      const hooksBefore = hooks();
       gate.arm();
       const answer = await send();
       gate.responseArrived();
       totals.push(await settle(counter));
       writes.push(await counter.writes());
+      webhooks.push(hooks() - hooksBefore);
       seen.push(gate.disarm().responsePath);
       status = answer.status;
       if (answer.status !== probe.status) {
         throw new Error(`${probe.endpoint}: expected ${probe.status}, got ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
       }
     }
-    results.push({ endpoint: probe.endpoint, status, responsePath: Math.min(...seen), total: Math.max(...totals), writes: Math.max(...writes), trials: seen });
+    results.push({
+      endpoint: probe.endpoint,
+      status,
+      responsePath: Math.min(...seen),
+      total: Math.max(...totals),
+      writes: Math.max(...writes),
+      trials: seen,
+      webhooks: Math.max(...webhooks),
+    });
   }
   return results;
 }

@@ -104,7 +104,7 @@ export function createApp(deps: Deps) {
     .route("/confirm", confirmPage) //                 GET: hosted pages for the mailed links
     .route("/reset", resetPage); //                    GET
   if (deps.config.environment === "development") {
-    app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template)
+    app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template), /webhooks(.json)
     app.route("/example", exampleRoutes); //           GET: the example SPA
     // GET /: LOGIN_URL's default; links the mailbox, the previews and /docs, /example where they exist.
     app.route("/", devHomeRoutes((path) => routeMethods(app, path).includes("GET")));

@@ -1,6 +1,9 @@
 import * as z from "zod";
 import { hostedPageLinks } from "./lib/links.ts";
 import { isLoopbackHost } from "./lib/loopback.ts";
+import { webhookSecretProblem } from "./lib/crypto/webhook-secrets.ts";
+import { isWebhookEventType, type WebhookEventType } from "./lib/webhook-events.ts";
+import { webhookUrlProblem } from "./lib/webhook-url.ts";
 import { originUnderRelyingParty, relyingPartyProblem } from "./lib/relying-party.ts";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -61,6 +64,9 @@ const EnvSchema = z.object({
   PWNED_PASSWORDS_CHECK: z.enum(["true", "false"]).default("false"),
   PWNED_PASSWORDS_URL: z.string().url().default("https://api.pwnedpasswords.com"),
   PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
+  // Outbound webhooks declared in configuration (a secret: it holds signing secrets), a JSON array of
+  // {"url", "secret", "events"?}; endpoints kept in the database come on top (src/webhooks/).
+  WEBHOOK_ENDPOINTS: optionalText,
   BENCH_ROUTES: z.enum(["true", "false"]).default("false"),
   // Second factors (README, "Second factors"). Users without one are asked to enrol at login.
   MFA_REQUIRED: z.enum(["true", "false"]).default("false"),
@@ -88,6 +94,53 @@ export const DEV_SERVER_ORIGINS = ["5173", "3000", "8080"].flatMap((port) => [
 export const SETTING_NAMES = Object.keys(EnvSchema.shape);
 
 export type Config = ReturnType<typeof toConfig>;
+
+/** A WEBHOOK_ENDPOINTS entry; `events` null means every event. */
+export interface ConfiguredWebhook {
+  url: string;
+  secret: string;
+  events: WebhookEventType[] | null;
+}
+
+export const MAX_CONFIGURED_WEBHOOKS = 20;
+
+const WebhookEntrySchema = z.strictObject({
+  url: z.string(),
+  secret: z.string(),
+  events: z.array(z.string()).min(1).optional(),
+});
+
+// Problems name the entry and the field, never the value: the setting holds secrets.
+function parseWebhookEndpoints(raw: string | undefined, environment: string): ConfiguredWebhook[] {
+  if (raw === undefined) return [];
+  const fail = (problem: string): never => {
+    throw new ConfigError("WEBHOOK_ENDPOINTS", problem);
+  };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return fail("is not JSON (expected an array of {url, secret, events?})");
+  }
+  if (!Array.isArray(json)) return fail("must be a JSON array of {url, secret, events?}");
+  if (json.length > MAX_CONFIGURED_WEBHOOKS) fail(`may declare at most ${MAX_CONFIGURED_WEBHOOKS} endpoints`);
+  const seen = new Set<string>();
+  return json.map((item, i) => {
+    const at = `entry ${i + 1}`;
+    const parsed = WebhookEntrySchema.safeParse(item);
+    if (!parsed.success) return fail(`${at} must be {url, secret, events?} with string values`);
+    const { url, secret, events } = parsed.data;
+    const urlProblem = webhookUrlProblem(url, { allowLoopback: environment !== "production" });
+    if (urlProblem) fail(`${at}: url ${urlProblem}`);
+    const secretProblem = webhookSecretProblem(secret);
+    if (secretProblem) fail(`${at}: secret ${secretProblem}`);
+    const unknown = events?.find((name) => !isWebhookEventType(name));
+    if (unknown !== undefined) fail(`${at}: events names an unknown event type (${JSON.stringify(unknown.slice(0, 40))})`);
+    if (seen.has(url)) fail(`${at}: url is declared twice`);
+    seen.add(url);
+    return { url, secret, events: events ? [...new Set(events as WebhookEventType[])] : null };
+  });
+}
 
 export class ConfigError extends Error {
   readonly setting: string;
@@ -170,6 +223,7 @@ function toConfig(e: z.output<typeof EnvSchema>) {
     pwnedPasswordsUrl: e.PWNED_PASSWORDS_URL,
     pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,
     allowedOrigins,
+    webhookEndpoints: parseWebhookEndpoints(e.WEBHOOK_ENDPOINTS, e.ENVIRONMENT),
     benchRoutes: e.BENCH_ROUTES === "true",
     mfaRequired: e.MFA_REQUIRED === "true",
     webauthnRpId: e.WEBAUTHN_RP_ID,

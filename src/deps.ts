@@ -5,6 +5,7 @@ import type { PasswordHasher } from "./lib/crypto/password.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Mailer } from "./mail/types.ts";
 import type { ApiKeyRow } from "./db/schema.ts";
+import type { ConfiguredEndpoint } from "./webhooks/types.ts";
 import { createDb } from "./db/client.ts";
 import { systemClock } from "./lib/clock.ts";
 import { loadJwtKeys } from "./lib/crypto/jwt.ts";
@@ -13,6 +14,7 @@ import { deriveSealKey } from "./lib/crypto/seal.ts";
 import { deriveTokenKey } from "./lib/crypto/tokens.ts";
 import { createDevMailer } from "./mail/dev-mailer.ts";
 import { createResendMailer } from "./mail/resend-mailer.ts";
+import { configuredEndpoints } from "./webhooks/endpoints.ts";
 
 // The wiring: what every handler finds in c.var.deps, and how src/index.ts builds it.
 
@@ -31,6 +33,12 @@ export interface Deps {
   outboxKey: CryptoKey;
   /** HMAC key under which email, refresh, mfa tokens and recovery codes are stored (src/lib/crypto/tokens.ts). */
   tokenKey: CryptoKey;
+  /** AES-GCM key for the signing secrets of webhook endpoints kept in the database. */
+  webhookKey: CryptoKey;
+  /** WEBHOOK_ENDPOINTS with their ids (src/webhooks/endpoints.ts). */
+  webhookEndpoints: ConfiguredEndpoint[];
+  /** How long a webhook endpoint has to answer; 15 s (src/webhooks/send.ts) unless a test shortens it. */
+  webhookTimeoutMs?: number;
   /** AES-GCM key for TOTP secrets (src/auth/totp.ts). */
   mfaKey: CryptoKey;
   /**
@@ -38,7 +46,7 @@ export interface Deps {
    * can count what the response itself cost before background work starts.
    */
   defer?: (task: () => Promise<void>) => void;
-  /** Outbound HTTP for the Pwned Passwords check; defaults to the global fetch. Tests pass a stand-in. */
+  /** Outbound HTTP (Pwned Passwords check, webhooks); defaults to the global fetch. */
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
 }
 
@@ -77,7 +85,7 @@ export function readBindings(env: Record<string, unknown>): Bindings {
 
 // Everything expensive (key imports, clients) is built here, once per isolate.
 export async function buildDeps(config: Config, bindings: Bindings, overrides: Partial<Deps> = {}): Promise<Deps> {
-  const [passwords, jwt, outboxKey, tokenKey, mfaKey] = await Promise.all([
+  const [passwords, jwt, outboxKey, tokenKey, mfaKey, webhookKey, webhookEndpoints] = await Promise.all([
     createPasswordHasher({ pepper: config.passwordPepper, pepperId: config.passwordPepperId }),
     loadJwtKeys({
       signingKeysJson: config.jwtSigningKeys,
@@ -91,6 +99,8 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
     deriveSealKey(config.passwordPepper, "outbox v1"),
     deriveTokenKey(config.passwordPepper),
     deriveSealKey(config.passwordPepper, "mfa secrets v1"),
+    deriveSealKey(config.passwordPepper, "webhook secrets v1"),
+    configuredEndpoints(config.webhookEndpoints),
   ]);
   const mailer = config.resendApiKey
     ? createResendMailer({ apiKey: config.resendApiKey, baseUrl: config.resendBaseUrl })
@@ -105,6 +115,8 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
     outboxKey,
     tokenKey,
     mfaKey,
+    webhookKey,
+    webhookEndpoints,
     ...bindings,
     ...overrides,
   };

@@ -1,5 +1,6 @@
+import { sql } from "drizzle-orm";
 import * as z from "zod";
-import type { users } from "../db/schema.ts";
+import { users } from "../db/schema.ts";
 import { normalizeEmail } from "../lib/email.ts";
 import type { Locale } from "../lib/locale.ts";
 
@@ -59,6 +60,20 @@ export function toUserJson(user: UserRow) {
     created_at: new Date(user.createdAt).toISOString(),
   };
 }
+
+/**
+ * toUserJson inside a statement over the users row, so an event written in a batch records the user
+ * as the batch has them at that point (src/auth/events.ts). Times are ISO 8601 with milliseconds,
+ * exactly as toISOString writes them.
+ */
+export const userJsonSql = sql<string>`json_object(
+  'id', ${users.id},
+  'email', ${users.email},
+  'name', ${users.name},
+  'roles', json(${users.roles}),
+  'email_confirmed', json(iif(${users.emailConfirmedAt} is null, 'false', 'true')),
+  'created_at', strftime('%Y-%m-%dT%H:%M:%S', ${users.createdAt} / 1000, 'unixepoch') || '.' || printf('%03d', ${users.createdAt} % 1000) || 'Z'
+)`;
 
 /** Who a mail about this user goes to, in the user's language. */
 export function recipientOf(user: Pick<UserRow, "id" | "email" | "locale">) {

@@ -54,7 +54,7 @@ export async function openSession(deps: Deps, user: SessionUser, client: Request
     db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent, amr }),
     db.insert(refreshTokens).values({ id: randomId(), sessionId, userId: user.id, tokenHash, createdAt: now, expiresAt }),
   ] as const;
-  return { sessionId, body, writes };
+  return { sessionId, amr, body, writes };
 }
 
 // Rotation in one round trip. The presented token is consumed only while it, its session and its

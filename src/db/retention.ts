@@ -1,6 +1,18 @@
-import { and, inArray, isNotNull, lt, or } from "drizzle-orm";
+import { and, inArray, isNotNull, lt, notInArray, or } from "drizzle-orm";
 import type { Db } from "./client.ts";
-import { auditEvents, emailTokens, mfaTokens, outbox, refreshTokens, registrations, sessions, webhookEvents } from "./schema.ts";
+import {
+  auditEvents,
+  emailTokens,
+  mfaTokens,
+  outbox,
+  refreshTokens,
+  registrations,
+  sessions,
+  webhookAttempts,
+  webhookDeliveries,
+  webhookEvents,
+  webhookMessages,
+} from "./schema.ts";
 
 const DAY_MS = 24 * 3600_000;
 
@@ -11,6 +23,8 @@ export const RETENTION = {
   spentMs: 30 * DAY_MS,
   /** Resend retries a webhook for about three days; a repeat after that cannot arrive. */
   webhookIdsMs: 7 * DAY_MS,
+  /** Outbound webhook messages (for replay) and every delivery attempt. */
+  webhookLogMs: 30 * DAY_MS,
 };
 
 const FINISHED_MAIL = ["sent", "delivered", "delayed", "bounced", "complained", "failed", "suppressed"] as const;
@@ -23,6 +37,11 @@ export function pruneExpiredRows(db: Db, now: number) {
     .select({ id: sessions.id })
     .from(sessions)
     .where(or(lt(sessions.expiresAt, spent), and(isNotNull(sessions.revokedAt), lt(sessions.revokedAt, spent))));
+  const waiting = db.select({ id: webhookDeliveries.messageId }).from(webhookDeliveries).where(inArray(webhookDeliveries.status, ["pending", "sending"]));
+  const oldMessages = db
+    .select({ id: webhookMessages.id })
+    .from(webhookMessages)
+    .where(and(lt(webhookMessages.occurredAt, now - RETENTION.webhookLogMs), notInArray(webhookMessages.id, waiting)));
   return db.batch([
     db.delete(auditEvents).where(lt(auditEvents.createdAt, now - RETENTION.auditEventsMs)),
     db.delete(emailTokens).where(lt(emailTokens.expiresAt, spent)),
@@ -35,5 +54,10 @@ export function pruneExpiredRows(db: Db, now: number) {
     db.delete(webhookEvents).where(lt(webhookEvents.receivedAt, now - RETENTION.webhookIdsMs)),
     // A registration nobody confirmed in time holds a password hash for no one: it goes at once.
     db.delete(registrations).where(lt(registrations.expiresAt, now)),
+    // Outbound webhooks: attempts after 30 days; messages (and their deliveries) after 30 days
+    // unless a replay has queued them again.
+    db.delete(webhookAttempts).where(lt(webhookAttempts.createdAt, now - RETENTION.webhookLogMs)),
+    db.delete(webhookDeliveries).where(inArray(webhookDeliveries.messageId, oldMessages)),
+    db.delete(webhookMessages).where(and(lt(webhookMessages.occurredAt, now - RETENTION.webhookLogMs), notInArray(webhookMessages.id, waiting))),
   ]);
 }

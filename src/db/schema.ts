@@ -156,6 +156,8 @@ export const suppressions = sqliteTable("suppressions", {
   createdAt: integer("created_at").notNull(),
 });
 
+// Ids of webhooks received from Resend (inbound), so a retried one is applied once. Outbound webhooks
+// (ours, to integrators) are the webhook_endpoints / _messages / _deliveries / _attempts tables below.
 export const webhookEvents = sqliteTable("webhook_events", {
   id: text("id").primaryKey(),
   type: text("type").notNull(),
@@ -189,6 +191,93 @@ export const auditEvents = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("audit_events_user").on(t.userId, t.createdAt)],
+);
+
+// Outbound webhooks (src/webhooks/). An endpoint is created through src/webhooks/endpoints.ts
+// (source 'api'), or declared in WEBHOOK_ENDPOINTS (source 'config': the row holds only its state,
+// written the first time it needs one; url, secret and events stay in the setting).
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  source: text("source").$type<"api" | "config">().notNull(),
+  url: text("url").notNull(),
+  description: text("description"),
+  /** The event types it receives; null means all. */
+  eventTypes: text("event_types", { mode: "json" }).$type<string[] | null>(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  /** Why it was disabled: the endpoint answered 410, failed for days, or an operator did it. */
+  disabledReason: text("disabled_reason"),
+  disabledAt: integer("disabled_at"),
+  /** whsec_… sealed under a key derived from PASSWORD_PEPPER, bound to the row id ('api' rows only). */
+  secret: text("secret"),
+  /** The secret before the last rotation, still signing until previousSecretExpiresAt. */
+  previousSecret: text("previous_secret"),
+  previousSecretExpiresAt: integer("previous_secret_expires_at"),
+  /** First failed attempt since the last success; five days of failure disables the endpoint. */
+  failingSince: integer("failing_since"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+// One row per event, written in the batch of the change that causes it. `seq` orders them (it only
+// grows, in commit order) and is sent as data.sequence; `id` is the webhook-id receivers dedupe on.
+export const webhookMessages = sqliteTable(
+  "webhook_messages",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    type: text("type").notNull(),
+    userId: text("user_id"),
+    /** The payload's data (JSON) as of the change: the user's public fields and the event's own. */
+    data: text("data").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+  },
+  (t) => [uniqueIndex("webhook_messages_id_unique").on(t.id), index("webhook_messages_occurred").on(t.occurredAt)],
+);
+
+export type WebhookDeliveryStatus = "pending" | "sending" | "succeeded" | "failed";
+
+// One row per message and endpoint, fanned out in the same batch as the message; claimed with a
+// lease for each attempt, like the mail outbox.
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    messageId: text("message_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    status: text("status").$type<WebhookDeliveryStatus>().notNull(),
+    attempts: integer("attempts").notNull(),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    claimedUntil: integer("claimed_until"),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_message_endpoint").on(t.messageId, t.endpointId),
+    index("webhook_deliveries_due").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_endpoint").on(t.endpointId, t.status),
+  ],
+);
+
+// Every attempt, kept 30 days: what the endpoint answered and how long it took.
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: integer("delivery_id").notNull(),
+    messageId: text("message_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    /** The HTTP status; null when no answer came (refused, reset, timed out). */
+    status: integer("status"),
+    latencyMs: integer("latency_ms").notNull(),
+    /** At most 1 KiB of the answer's body. */
+    responseExcerpt: text("response_excerpt"),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("webhook_attempts_message").on(t.messageId), index("webhook_attempts_created").on(t.createdAt)],
 );
 
 export type ApiScope = "users:read" | "users:write" | "sessions:write" | "webhooks:read" | "webhooks:write" | "keys:write" | "audit:read";

@@ -10,8 +10,9 @@ import type { MailDeps, RenderedMail, SendResult } from "./types.ts";
 export const DELIVERY_LEASE_MS = 60_000;
 export const DEFAULT_DEADLINE_MS = 24 * 3600_000;
 // One cron run costs 2 subrequests (claim, suppression lookup) plus 2 per mail (send, outcome):
-// 20 mails stay under the 50 subrequests a Workers Free invocation may make.
-export const CRON_BATCH = 20;
+// 15 mails are 32 of the 50 subrequests a Workers Free invocation may make, which the cron shares
+// with webhook delivery and housekeeping (src/index.ts).
+export const CRON_BATCH = 15;
 
 export interface MailRequest<T extends TemplateName> {
   userId: string | null;

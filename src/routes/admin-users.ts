@@ -11,7 +11,8 @@ import { isUniqueViolation } from "../db/errors.ts";
 import { auditEvents, registrations, sessions, suppressions, users } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
 import { needScope } from "../http/api-key.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse, deliverWebhooksAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionsRevoked, userCreated, userDisabled, userUpdated } from "../auth/events.ts";
 import { validateJson, validateQuery } from "../http/validate.ts";
 import { decodeBase64Url, decodeUtf8, encodeBase64Url, encodeUtf8 } from "../lib/crypto/encoding.ts";
 import { AppError } from "../lib/errors.ts";
@@ -123,14 +124,21 @@ export const adminUserRoutes = new Hono<AppEnv>()
       updatedAt: now,
     };
     const invite = await prepareInvite(deps, user, now);
+    // The account exists from here on (its address is confirmed when the invitation is accepted).
+    const created = userCreated(db, user.id, now);
     try {
-      await db.batch([
-        db.insert(users).values(user),
-        // Strangers' pending registrations of the address can never become this account.
-        db.delete(registrations).where(eq(registrations.email, user.email)),
-        ...invite.writes,
-        recordAudit(db, "admin_user_invited", user.id, c.var.client, now, `key:${c.var.apiKey.id}`),
-      ]);
+      await commitWithEvents(
+        c,
+        [
+          db.insert(users).values(user),
+          // Strangers' pending registrations of the address can never become this account.
+          db.delete(registrations).where(eq(registrations.email, user.email)),
+          ...invite.writes,
+          recordAudit(db, "admin_user_invited", user.id, c.var.client, now, `key:${c.var.apiKey.id}`),
+          created.write,
+        ],
+        [created],
+      );
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError("email_taken");
       throw err;
@@ -172,12 +180,28 @@ export const adminUserRoutes = new Hono<AppEnv>()
     const updated: UserRow = { ...user, name: body.name === undefined ? user.name : body.name || null, roles: body.roles ?? user.roles, disabledAt, updatedAt: now };
     const becameDisabled = user.disabledAt === null && disabledAt !== null;
     const becameEnabled = user.disabledAt !== null && disabledAt === null;
-    await db.batch([
-      db.update(users).set({ name: updated.name, roles: updated.roles, disabledAt, updatedAt: now }).where(eq(users.id, user.id)),
-      // A disabled account keeps no session: refresh stops at once, and so does every endpoint that reads the session.
-      ...(becameDisabled ? [revokeUserSessions(db, user.id, "disabled", now)] : []),
-      recordAudit(db, becameDisabled ? "admin_user_disabled" : becameEnabled ? "admin_user_enabled" : "admin_user_updated", user.id, c.var.client, now, actor),
-    ]);
+    // Webhooks: user.updated names the fields that changed ("disabled" when it is enabled again),
+    // user.disabled reports disabling, then session.revoked the sessions that ends.
+    const changed = [
+      ...(updated.name !== user.name ? ["name"] : []),
+      ...(JSON.stringify(updated.roles) !== JSON.stringify(user.roles) ? ["roles"] : []),
+      ...(becameEnabled ? ["disabled"] : []),
+    ];
+    const updatedEvent = changed.length > 0 ? userUpdated(db, user.id, changed, now) : null;
+    const disabledEvent = becameDisabled ? userDisabled(db, user.id, "admin", now) : null;
+    const revokedEvent = becameDisabled ? sessionsRevoked(db, user.id, "all", "user_disabled", now) : null;
+    await commitWithEvents(
+      c,
+      [
+        db.update(users).set({ name: updated.name, roles: updated.roles, disabledAt, updatedAt: now }).where(eq(users.id, user.id)),
+        ...(updatedEvent ? [updatedEvent.write] : []),
+        ...(disabledEvent && revokedEvent ? [disabledEvent.write, revokedEvent.write] : []),
+        // A disabled account keeps no session: refresh stops at once, and so does every endpoint that reads the session.
+        ...(becameDisabled ? [revokeUserSessions(db, user.id, "disabled", now)] : []),
+        recordAudit(db, becameDisabled ? "admin_user_disabled" : becameEnabled ? "admin_user_enabled" : "admin_user_updated", user.id, c.var.client, now, actor),
+      ],
+      [updatedEvent, disabledEvent, revokedEvent].filter((event) => event !== null),
+    );
     return c.json({ user: toAdminUserJson(updated) });
   })
   // Removes every second factor of the user (a lost phone and no recovery codes); mailed and audited.
@@ -186,6 +210,7 @@ export const adminUserRoutes = new Hono<AppEnv>()
     const result = await resetUserFactors(deps, c.req.param("id"), c.var.client, `key:${c.var.apiKey.id}`, deps.clock.now());
     if (!result.reset) throw new AppError("not_found", "No user has that id.");
     deliverAfterResponse(c, [result.mail]);
+    deliverWebhooksAfterResponse(c, result.deliveryIds);
     return c.json({ reset: true });
   })
   .get("/:id/sessions", needScope("users:read"), async (c) => {
@@ -204,19 +229,27 @@ export const adminUserRoutes = new Hono<AppEnv>()
     const { db, clock } = c.var.deps;
     const user = await findUser(db, c.req.param("id"));
     const now = clock.now();
-    await db.batch([
-      revokeUserSessions(db, user.id, "admin", now),
-      recordAudit(db, "admin_sessions_revoked", user.id, c.var.client, now, `key:${c.var.apiKey.id}`),
-    ]);
+    const revoked = sessionsRevoked(db, user.id, "all", "admin", now);
+    await commitWithEvents(
+      c,
+      [revoked.write, revokeUserSessions(db, user.id, "admin", now), recordAudit(db, "admin_sessions_revoked", user.id, c.var.client, now, `key:${c.var.apiKey.id}`)],
+      [revoked],
+    );
     return c.body(null, 204);
   })
   .delete("/:id/sessions/:sid", needScope("sessions:write"), async (c) => {
     const { db, clock } = c.var.deps;
     const now = clock.now();
-    const [ended] = await db.batch([
-      revokeSession(db, c.req.param("sid"), "admin", now, sql`${sessions.userId} = ${c.req.param("id")}`).returning({ id: sessions.id }),
-      recordAudit(db, "admin_sessions_revoked", c.req.param("id"), c.var.client, now, `key:${c.var.apiKey.id}`),
-    ]);
+    const revoked = sessionsRevoked(db, c.req.param("id"), { sessionId: c.req.param("sid") }, "admin", now);
+    const [, ended] = await commitWithEvents(
+      c,
+      [
+        revoked.write,
+        revokeSession(db, c.req.param("sid"), "admin", now, sql`${sessions.userId} = ${c.req.param("id")}`).returning({ id: sessions.id }),
+        recordAudit(db, "admin_sessions_revoked", c.req.param("id"), c.var.client, now, `key:${c.var.apiKey.id}`),
+      ],
+      [revoked],
+    );
     if (ended.length === 0) throw new AppError("not_found", "No live session with that id for that user.");
     return c.body(null, 204);
   })

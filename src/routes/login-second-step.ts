@@ -13,7 +13,8 @@ import { loginPasskeyChallenge } from "../auth/second-step.ts";
 import { openSession } from "../auth/sessions.ts";
 import { passkeys, users } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionCreated } from "../auth/events.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { AppError } from "../lib/errors.ts";
@@ -85,7 +86,12 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
       const session = await openSession(deps, user, client, now, ["pwd", verdict.amr]);
       const recoveryLeft = verdict.recoveryCode ? factors.recoveryCodes.length - 1 : null;
       const notice = recoveryLeft === null ? null : await mfaChangeWrites(deps, user, "recovery_code_used", client, now, { recoveryCodesLeft: recoveryLeft });
-      await db.batch([...session.writes, guard.succeeded(), ...(notice?.writes ?? []), recordAudit(db, "login_succeeded", user.id, client, now)]);
+      const created = sessionCreated(db, user.id, session, "login", now);
+      await commitWithEvents(
+        c,
+        [...session.writes, guard.succeeded(), ...(notice?.writes ?? []), recordAudit(db, "login_succeeded", user.id, client, now), created.write],
+        [created, ...(notice?.events ?? [])],
+      );
       if (notice) deliverAfterResponse(c, [notice.mail]);
       return c.json({ user: toUserJson(user), session: session.body, ...(recoveryLeft === null ? {} : recoveryNotice(recoveryLeft)) });
     },
@@ -133,6 +139,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
       throw refused();
     }
     const session = await openSession(deps, match.user, client, now, ["hwk"]);
-    await db.batch([...session.writes, recordAudit(db, "login_succeeded", match.user.id, client, now)]);
+    const created = sessionCreated(db, match.user.id, session, "login", now);
+    await commitWithEvents(c, [...session.writes, recordAudit(db, "login_succeeded", match.user.id, client, now), created.write], [created]);
     return c.json({ user: toUserJson(match.user), session: session.body });
   });

@@ -24,7 +24,8 @@ import { isUniqueViolation } from "../db/errors.ts";
 import { passkeys, recoveryCodes, totpFactors } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
 import { requireAuth } from "../http/auth.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionCreated } from "../auth/events.ts";
 import { enrollingAccount, ownAccount, reauthenticate, type Account } from "../http/reauthenticate.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
@@ -74,14 +75,19 @@ async function enrolmentSession(c: Context<AppEnv>, account: Account, amr: "otp"
   const session = await openSession(deps, account.user, c.var.client, now, ["pwd", amr]);
   // The login is finished: this client's count of failures starts again.
   const guard = await passwordAttemptGuard(deps.db, deps.config, account.user.email, c.var.client.ip);
-  return { body: session.body, writes: [...session.writes, guard.succeeded(), recordAudit(deps.db, "login_succeeded", account.user.id, c.var.client, now)] };
+  const created = sessionCreated(deps.db, account.user.id, session, "login", now);
+  return {
+    body: session.body,
+    writes: [...session.writes, guard.succeeded(), recordAudit(deps.db, "login_succeeded", account.user.id, c.var.client, now), created.write],
+    events: [created],
+  };
 }
 
-/** Audit, mail (and the webhook hook) for a change, plus the guard's success when a password was checked. */
+/** Audit, mail and webhook event for a change, plus the guard's success when a password was checked. */
 async function changeWrites(c: Context<AppEnv>, account: Account, change: MfaChange, now: number) {
   const changed = await mfaChangeWrites(c.var.deps, account.user, change, c.var.client, now);
   const writes: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [...changed.writes, ...(account.guard ? [account.guard.succeeded()] : [])];
-  return { writes, mail: changed.mail };
+  return { writes, mail: changed.mail, events: changed.events };
 }
 
 // GET /v1/mfa; POST /v1/mfa/totp/enroll, /totp/activate, /passkeys/options, /passkeys,
@@ -143,7 +149,7 @@ export const mfaRoutes = new Hono<AppEnv>()
     const codes = await recoveryCodesForNewFactor(c, account, now);
     const change = await changeWrites(c, account, "totp_enabled", now);
     const session = await enrolmentSession(c, account, "otp", now);
-    await db.batch([...change.writes, ...codes.writes, ...(session?.writes ?? [])]);
+    await commitWithEvents(c, [...change.writes, ...codes.writes, ...(session?.writes ?? [])], [...change.events, ...(session?.events ?? [])]);
     deliverAfterResponse(c, [change.mail]);
     return c.json({ enabled: true, ...codes.answer, ...(session ? { user: toUserJson(account.user), session: session.body } : {}) });
   })
@@ -186,12 +192,11 @@ export const mfaRoutes = new Hono<AppEnv>()
       const change = await changeWrites(c, account, "passkey_added", now);
       const session = await enrolmentSession(c, account, "hwk", now);
       try {
-        await db.batch([
-          db.insert(passkeys).values(row),
-          ...codes.writes,
-          ...change.writes,
-          ...(session?.writes ?? []),
-        ]);
+        await commitWithEvents(
+          c,
+          [db.insert(passkeys).values(row), ...codes.writes, ...change.writes, ...(session?.writes ?? [])],
+          [...change.events, ...(session?.events ?? [])],
+        );
       } catch (err) {
         if (isUniqueViolation(err)) throw new AppError("passkey_already_registered");
         throw err;
@@ -239,13 +244,17 @@ export const mfaRoutes = new Hono<AppEnv>()
       const lastOne = !hasSecondFactor(remaining);
       if (lastOne) remaining.recoveryCodes = [];
       const change = await changeWrites(c, account, target === "totp" ? "totp_removed" : "passkey_removed", now);
-      await db.batch([
-        target === "totp"
-          ? db.delete(totpFactors).where(and(eq(totpFactors.id, body.factor_id), eq(totpFactors.userId, user.id)))
-          : db.delete(passkeys).where(and(eq(passkeys.id, body.factor_id), eq(passkeys.userId, user.id))),
-        ...(lastOne ? [db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id))] : []),
-        ...change.writes,
-      ]);
+      await commitWithEvents(
+        c,
+        [
+          target === "totp"
+            ? db.delete(totpFactors).where(and(eq(totpFactors.id, body.factor_id), eq(totpFactors.userId, user.id)))
+            : db.delete(passkeys).where(and(eq(passkeys.id, body.factor_id), eq(passkeys.userId, user.id))),
+          ...(lastOne ? [db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id))] : []),
+          ...change.writes,
+        ],
+        change.events,
+      );
       deliverAfterResponse(c, [change.mail]);
       return c.json(toFactorsJson(remaining));
     },
@@ -267,7 +276,7 @@ export const mfaRoutes = new Hono<AppEnv>()
       const now = deps.clock.now();
       const issued = await issueRecoveryCodes(deps, account.user.id, now);
       const change = await changeWrites(c, account, "recovery_codes_regenerated", now);
-      await deps.db.batch([...issued.writes, ...change.writes]);
+      await commitWithEvents(c, [...issued.writes, ...change.writes], change.events);
       deliverAfterResponse(c, [change.mail]);
       return c.json({ recovery_codes: issued.codes });
     },

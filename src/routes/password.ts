@@ -16,7 +16,8 @@ import type { AppEnv } from "../deps.ts";
 import { validateJson } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { passwordChanged, passwordReset, sessionCreated, sessionsRevoked, userConfirmed } from "../auth/events.ts";
 
 const FORGOT_ACCEPTED = { message: "If the address has an account, an email with instructions is on its way." };
 const RESET_DONE = { message: "Your password has been changed. Log in with the new password." };
@@ -106,7 +107,22 @@ export const passwordRoutes = new Hono<AppEnv>()
     const change = await changePasswordWrites(c, user, await passwords.hash(password), now);
     // Whoever was guessing, the owner has just proved the mailbox: every lock-out of the address ends.
     const guard = await passwordAttemptGuard(db, deps.config, user.email, c.var.client.ip);
-    await db.batch([...change.writes, ...guard.clearAll(), recordAudit(db, "reset_completed", user.id, c.var.client, now)]);
+    const reset = passwordReset(db, user.id, now);
+    const revoked = sessionsRevoked(db, user.id, "all", "password_reset", now);
+    // Accepting an invitation (src/routes/admin-users.ts) is a reset that also confirms the address.
+    const confirmed = user.emailConfirmedAt === null ? userConfirmed(db, user.id, now) : null;
+    await commitWithEvents(
+      c,
+      [
+        reset.write,
+        revoked.write,
+        ...change.writes,
+        ...(confirmed ? [confirmed.write] : []),
+        ...guard.clearAll(),
+        recordAudit(db, "reset_completed", user.id, c.var.client, now),
+      ],
+      confirmed ? [reset, revoked, confirmed] : [reset, revoked],
+    );
     deliverAfterResponse(c, [change.mail]);
     // No automatic login (OWASP): the client logs in with the new password.
     return c.json(RESET_DONE);
@@ -145,12 +161,23 @@ export const passwordRoutes = new Hono<AppEnv>()
       // Every session ends (the batch revokes them first), then the caller gets a fresh one.
       // The new session was proven the way the caller's was.
       const session = await openSession(deps, user, c.var.client, now, auth.amr as Amr);
-      await db.batch([
-        ...change.writes,
-        ...session.writes,
-        guard.succeeded(),
-        recordAudit(db, "password_changed", user.id, c.var.client, now),
-      ]);
+      // In the order they happen: the change, every session ended (the caller's too), the new one.
+      const changed = passwordChanged(db, user.id, now);
+      const revoked = sessionsRevoked(db, user.id, "all", "password_changed", now);
+      const created = sessionCreated(db, user.id, session, "password_change", now);
+      await commitWithEvents(
+        c,
+        [
+          changed.write,
+          revoked.write,
+          ...change.writes,
+          ...session.writes,
+          created.write,
+          guard.succeeded(),
+          recordAudit(db, "password_changed", user.id, c.var.client, now),
+        ],
+        [changed, revoked, created],
+      );
       deliverAfterResponse(c, [change.mail]);
       return c.json({ session: session.body });
     },

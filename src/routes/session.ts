@@ -17,7 +17,8 @@ import { mailBudget } from "../limits/mail-budget.ts";
 import { timingSafeEqual } from "../lib/crypto/encoding.ts";
 import { isWellFormedToken } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionCreated, sessionsRevoked } from "../auth/events.ts";
 
 const invalidRefresh = () => new AppError("invalid_refresh_token");
 const unlockCodeField = z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the email");
@@ -131,7 +132,12 @@ export const loginRoutes = new Hono<AppEnv>()
         return c.json(next.body);
       }
       const session = await openSession(deps, user, client, now, PASSWORD_ONLY);
-      await db.batch([...session.writes, ...rehash, ...(unlocked ? unlock : [guard.succeeded()]), recordAudit(db, "login_succeeded", user.id, client, now)]);
+      const created = sessionCreated(db, user.id, session, "login", now);
+      await commitWithEvents(
+        c,
+        [...session.writes, ...rehash, ...(unlocked ? unlock : [guard.succeeded()]), recordAudit(db, "login_succeeded", user.id, client, now), created.write],
+        [created],
+      );
       return c.json({ user: toUserJson(user), session: session.body });
     },
   );
@@ -158,10 +164,12 @@ export const tokenRoutes = new Hono<AppEnv>()
       }
       // A rotated token came back: someone holds a copy. End the whole session.
       if (row.token.usedAt !== null && row.session.revokedAt === null) {
-        await db.batch([
-          revokeSession(db, row.session.id, "refresh_reuse", now),
-          recordAudit(db, "refresh_reuse_detected", row.user.id, c.var.client, now),
-        ]);
+        const revoked = sessionsRevoked(db, row.user.id, { sessionId: row.session.id }, "refresh_reuse", now);
+        await commitWithEvents(
+          c,
+          [revoked.write, revokeSession(db, row.session.id, "refresh_reuse", now), recordAudit(db, "refresh_reuse_detected", row.user.id, c.var.client, now)],
+          [revoked],
+        );
       }
       throw invalidRefresh();
     }
@@ -180,13 +188,19 @@ export const logoutRoutes = new Hono<AppEnv>()
     // owner's new sessions; the first statement tells which case this was.
     const live = liveSession(db, auth.sid, auth.sub, now);
     const onlyIfLive = exists(liveSession(db, auth.sid, auth.sub, now));
-    const [liveRows] = await db.batch([
-      live,
-      recordAuditIf(db, "logged_out", auth.sub, c.var.client, now, onlyIfLive),
-      all
-        ? revokeUserSessions(db, auth.sub, "logout_all", now, onlyIfLive)
-        : revokeSession(db, auth.sid, "logout", now, onlyIfLive),
-    ]);
+    const revoked = sessionsRevoked(db, auth.sub, all ? "all" : { sessionId: auth.sid }, all ? "logout_all" : "logout", now, onlyIfLive);
+    const [liveRows] = await commitWithEvents(
+      c,
+      [
+        live,
+        recordAuditIf(db, "logged_out", auth.sub, c.var.client, now, onlyIfLive),
+        revoked.write,
+        all
+          ? revokeUserSessions(db, auth.sub, "logout_all", now, onlyIfLive)
+          : revokeSession(db, auth.sid, "logout", now, onlyIfLive),
+      ],
+      [revoked],
+    );
     if (liveRows.length === 0) throw invalidAccessToken();
     return c.body(null, 204);
   });

@@ -20,7 +20,8 @@ import { encodeBase64Url, sha256, timingSafeEqual } from "../lib/crypto/encoding
 import { hashToken, isWellFormedToken, randomId } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionCreated, userConfirmed, userCreated } from "../auth/events.ts";
 
 const ACCEPTED = { message: "If the address can be registered, a confirmation email is on its way." };
 const RESENT = { message: "If the address has an unconfirmed account, a new confirmation email is on its way." };
@@ -177,20 +178,32 @@ export const confirmRoutes = new Hono<AppEnv>()
       // Under MFA_REQUIRED the new account enrols a second factor before it gets a session.
       const session = deps.config.mfaRequired ? null : await openSession(deps, user, c.var.client, now, PASSWORD_ONLY);
       const enrol = deps.config.mfaRequired ? await createMfaToken(deps, user.id, "mfa_enroll", c.var.client, now) : null;
+      // The account begins here, not at registration: a pending registration may be a stranger's
+      // and is never announced. Integrators see user.created, user.confirmed (and session.created).
+      const events = [
+        userCreated(db, user.id, now),
+        userConfirmed(db, user.id, now),
+        ...(session ? [sessionCreated(db, user.id, session, "confirm", now)] : []),
+      ];
       try {
-        await db.batch([
-          spendToken(db, token.id, now),
-          // The account is created here; if a concurrent confirmation created it first, the unique
-          // address makes this whole batch fail, so only one session is ever opened.
-          db.insert(users).values(user),
-          db.delete(registrations).where(eq(registrations.email, user.email)),
-          db
-            .update(emailTokens)
-            .set({ usedAt: now })
-            .where(and(eq(emailTokens.email, user.email), eq(emailTokens.purpose, "confirm_email"), isNull(emailTokens.usedAt))),
-          ...(session?.writes ?? [enrol!.write]),
-          recordAudit(db, "email_confirmed", user.id, c.var.client, now),
-        ]);
+        await commitWithEvents(
+          c,
+          [
+            spendToken(db, token.id, now),
+            // The account is created here; if a concurrent confirmation created it first, the unique
+            // address makes this whole batch fail, so only one session is ever opened.
+            db.insert(users).values(user),
+            db.delete(registrations).where(eq(registrations.email, user.email)),
+            db
+              .update(emailTokens)
+              .set({ usedAt: now })
+              .where(and(eq(emailTokens.email, user.email), eq(emailTokens.purpose, "confirm_email"), isNull(emailTokens.usedAt))),
+            ...(session?.writes ?? [enrol!.write]),
+            recordAudit(db, "email_confirmed", user.id, c.var.client, now),
+            ...events.map((event) => event.write),
+          ],
+          events,
+        );
       } catch (err) {
         if (isUniqueViolation(err)) throw new AppError("invalid_token");
         throw err;

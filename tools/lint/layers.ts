@@ -12,6 +12,7 @@ export const LAYERS: Array<{ name: string; prefix: string; may: "below" | "self-
   { name: "db", prefix: "src/db/", may: "below" },
   { name: "limits", prefix: "src/limits/", may: "below" },
   { name: "mail", prefix: "src/mail/", may: "below" },
+  { name: "webhooks", prefix: "src/webhooks/", may: "below" },
   { name: "deps", prefix: "src/deps.ts", may: "below" },
   { name: "auth", prefix: "src/auth/", may: "below" },
   { name: "http", prefix: "src/http/", may: "below" },
