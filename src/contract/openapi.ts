@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { OPERATIONS, type Answer, type Operation } from "./operations.ts";
-import { ErrorBody } from "./responses.ts";
+import { WEBHOOK_EVENT_TYPES } from "../lib/webhook-events.ts";
+import { ErrorBody, webhookPayload } from "./responses.ts";
 
 // The OpenAPI 3.1 document, built from the operations table: request bodies and queries are the
 // zod schemas the routes validate with (as clients send them: io "input", before transforms),
@@ -91,6 +92,22 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}) {
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     tags: ["Sign-up", "Session", "Password", "Second factors", "Account", "Admin", "Service", "Pages", "Webhooks"].map((name) => ({ name })),
     paths,
+    // What we POST to the endpoints in WEBHOOK_ENDPOINTS (README, "Integrations"), signed with
+    // Standard Webhooks' webhook-id / webhook-timestamp / webhook-signature headers.
+    webhooks: Object.fromEntries(
+      WEBHOOK_EVENT_TYPES.map((type) => [
+        type,
+        {
+          post: {
+            operationId: `webhook_${type.replace(".", "_")}`,
+            summary: `The ${type} event.`,
+            tags: ["Webhooks"],
+            requestBody: { required: true, content: { "application/json": { schema: jsonSchema(webhookPayload(type), "output") } } },
+            responses: { "2XX": { description: "Received; any other answer is retried." } },
+          },
+        },
+      ]),
+    ),
     components: {
       schemas: { Error: jsonSchema(ErrorBody, "output") },
       securitySchemes: {

@@ -123,3 +123,24 @@ const ApiKey = z.object({
 });
 export const NewApiKey = z.object({ key: z.string().meta({ description: "The key itself: shown this once." }), api_key: ApiKey });
 export const ApiKeys = z.object({ api_keys: z.array(ApiKey) });
+
+// Outbound webhooks (src/webhooks/): Standard Webhooks' {type, timestamp, data}, data leading with
+// the event's id and sequence and the user as the API shows it, then the event's own fields.
+const webhookData = { event_id: z.string(), sequence: z.number().int(), user: User };
+export const WEBHOOK_EVENT_FIELDS: Record<string, z.ZodRawShape> = {
+  "user.created": {},
+  "user.confirmed": {},
+  "user.updated": { changed: z.array(z.string()) },
+  "user.disabled": { reason: z.string().nullable() },
+  "user.deleted": {},
+  "session.created": { session_id: z.string(), amr: z.array(z.string()), reason: z.string() },
+  "session.revoked": { session_ids: z.array(z.string()), reason: z.string() },
+  "password.reset": {},
+  "password.changed": {},
+  "email.changed": { previous_email: z.string() },
+  "mfa.enabled": { method: z.string() },
+  "mfa.disabled": { method: z.string() },
+};
+export function webhookPayload(type: string) {
+  return z.object({ type: z.literal(type), timestamp: time, data: z.object({ ...webhookData, ...WEBHOOK_EVENT_FIELDS[type] }) });
+}

@@ -57,3 +57,14 @@ describe("the contract", () => {
     expect(await contractViolation("GET", `${url}/v1/login`, json(error("method_not_allowed"), 405))).toMatch(/405 without Allow/);
   });
 });
+
+describe("the contract's webhooks", () => {
+  it("describes the payload of every event in the catalogue", async () => {
+    const { WEBHOOK_EVENT_TYPES } = await import("../../../src/lib/webhook-events.ts");
+    const { WEBHOOK_EVENT_FIELDS } = await import("../../../src/contract/responses.ts");
+    expect(Object.keys(WEBHOOK_EVENT_FIELDS).sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
+    const t = await createTestService();
+    const doc = (await (await t.request("/openapi.json")).json()) as { webhooks: Record<string, unknown> };
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
+  });
+});
