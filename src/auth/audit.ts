@@ -17,7 +17,14 @@ export type AuditType =
   | "reset_completed"
   | "password_changed"
   | "logged_out"
-  | "rate_limited";
+  | "rate_limited"
+  | "code_failed"
+  | "email_change_requested"
+  | "email_changed"
+  | "email_change_cancelled"
+  | "email_change_reverted"
+  | "session_ended"
+  | "account_deleted";
 
 // An insert for the caller's write batch; audit rows ride along with the change they describe.
 export function recordAudit(db: Db, type: AuditType, userId: string | null, client: RequestInfo, now: number) {
