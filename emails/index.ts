@@ -1,14 +1,37 @@
 import type { Locale, RenderedMail } from "./types.ts";
+import { renderAccountDeleted, type AccountDeletedData } from "./account-deleted.tsx";
 import { renderAlreadyRegistered, type AlreadyRegisteredData } from "./already-registered.tsx";
 import { renderConfirmEmail, type ConfirmEmailData } from "./confirm-email.tsx";
+import { renderEmailChangeConfirm, type EmailChangeConfirmData } from "./email-change-confirm.tsx";
+import { renderEmailChangeRequested, type EmailChangeRequestedData } from "./email-change-requested.tsx";
+import { renderEmailInUse, type EmailInUseData } from "./email-in-use.tsx";
 import { renderPasswordChanged, type PasswordChangedData } from "./password-changed.tsx";
 import { renderResetPassword, type ResetPasswordData } from "./reset-password.tsx";
 import { renderUnlockCode, type UnlockCodeData } from "./unlock-code.tsx";
 
 export type { Locale, RenderedMail } from "./types.ts";
-export type { AlreadyRegisteredData, ConfirmEmailData, PasswordChangedData, ResetPasswordData, UnlockCodeData };
+export type {
+  AccountDeletedData,
+  AlreadyRegisteredData,
+  ConfirmEmailData,
+  EmailChangeConfirmData,
+  EmailChangeRequestedData,
+  EmailInUseData,
+  PasswordChangedData,
+  ResetPasswordData,
+  UnlockCodeData,
+};
 
-export type TemplateName = "confirm-email" | "already-registered" | "reset-password" | "password-changed" | "unlock-code";
+export type TemplateName =
+  | "confirm-email"
+  | "already-registered"
+  | "reset-password"
+  | "password-changed"
+  | "unlock-code"
+  | "email-change-confirm"
+  | "email-change-requested"
+  | "email-in-use"
+  | "account-deleted";
 
 export interface TemplateData {
   "confirm-email": ConfirmEmailData;
@@ -16,6 +39,10 @@ export interface TemplateData {
   "reset-password": ResetPasswordData;
   "password-changed": PasswordChangedData;
   "unlock-code": UnlockCodeData;
+  "email-change-confirm": EmailChangeConfirmData;
+  "email-change-requested": EmailChangeRequestedData;
+  "email-in-use": EmailInUseData;
+  "account-deleted": AccountDeletedData;
 }
 
 const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) => RenderedMail } = {
@@ -24,6 +51,10 @@ const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) 
   "reset-password": renderResetPassword,
   "password-changed": renderPasswordChanged,
   "unlock-code": renderUnlockCode,
+  "email-change-confirm": renderEmailChangeConfirm,
+  "email-change-requested": renderEmailChangeRequested,
+  "email-in-use": renderEmailInUse,
+  "account-deleted": renderAccountDeleted,
 };
 
 /**

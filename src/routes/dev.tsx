@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { desc } from "drizzle-orm";
 import { renderEmail, type TemplateData, type TemplateName } from "../mail/templates.ts";
 import type { Config } from "../config.ts";
+import { EMAIL_CHANGE_UNDO_HOURS } from "../auth/email-change.ts";
 import { outbox } from "../db/schema.ts";
 import type { AppEnv, Deps } from "../deps.ts";
 import { AppError } from "../lib/errors.ts";
@@ -15,11 +16,13 @@ const LIMIT = 100;
 
 // Data for previews; the token in the links is a placeholder that no endpoint accepts.
 const PREVIEW_TOKEN = "preview-token-not-valid";
+const PREVIEW_CODE = "123456";
 const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
   "confirm-email": (config) => ({
     appName: config.appName,
     name: "Ana",
     link: config.confirmUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
     expiresInHours: Math.round(config.confirmTokenTtl / 3600),
   }),
   "already-registered": (config) => ({
@@ -32,6 +35,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     appName: config.appName,
     name: "Ana",
     link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
     expiresInMinutes: Math.round(config.resetTokenTtl / 60),
   }),
   "password-changed": (config) => ({
@@ -45,10 +49,27 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
   "unlock-code": (config) => ({
     appName: config.appName,
     name: "Ana",
-    code: "123456",
+    code: PREVIEW_CODE,
     expiresInMinutes: 10,
     resetUrl: config.forgotPasswordUrl,
   }),
+  "email-change-confirm": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    link: config.emailChangeConfirmUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
+    expiresInHours: Math.round(config.confirmTokenTtl / 3600),
+  }),
+  "email-change-requested": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    newEmail: "ana.new@example.com",
+    when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString(),
+    link: config.emailChangeRevertUrl.replace("{token}", PREVIEW_TOKEN),
+    undoHours: EMAIL_CHANGE_UNDO_HOURS,
+  }),
+  "email-in-use": (config) => ({ appName: config.appName, name: "Ana", loginUrl: config.loginUrl }),
+  "account-deleted": (config) => ({ appName: config.appName, name: "Ana", when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString() }),
 };
 
 function isTemplateName(name: string): name is TemplateName {

@@ -7,7 +7,7 @@ const appName = "Acme Notes";
 
 const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] } } = {
   "confirm-email": {
-    data: { appName, name: "Ana", link: "https://app.test/confirm#token=c0nf1rm", expiresInHours: 24 },
+    data: { appName, name: "Ana", link: "https://app.test/confirm#token=c0nf1rm", code: "135790", expiresInHours: 24 },
     links: ["https://app.test/confirm#token=c0nf1rm"],
   },
   "already-registered": {
@@ -15,7 +15,7 @@ const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] }
     links: ["https://app.test/login", "https://app.test/forgot"],
   },
   "reset-password": {
-    data: { appName, name: "Ana", link: "https://app.test/reset#token=r3s3t", expiresInMinutes: 30 },
+    data: { appName, name: "Ana", link: "https://app.test/reset#token=r3s3t", code: "246801", expiresInMinutes: 30 },
     links: ["https://app.test/reset#token=r3s3t"],
   },
   "password-changed": {
@@ -32,6 +32,29 @@ const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] }
   "unlock-code": {
     data: { appName, name: "Ana", code: "042817", expiresInMinutes: 10, resetUrl: "https://app.test/forgot" },
     links: ["https://app.test/forgot"],
+  },
+  "email-change-confirm": {
+    data: { appName, name: "Ana", link: "https://app.test/email/confirm#token=ch4ng3", code: "864200", expiresInHours: 24 },
+    links: ["https://app.test/email/confirm#token=ch4ng3"],
+  },
+  "email-change-requested": {
+    data: {
+      appName,
+      name: "Ana",
+      newEmail: "ana.new@example.test",
+      when: "2026-03-05T14:07:09.000Z",
+      link: "https://app.test/email/revert#token=r3v3rt",
+      undoHours: 72,
+    },
+    links: ["https://app.test/email/revert#token=r3v3rt"],
+  },
+  "email-in-use": {
+    data: { appName, name: "Ana", loginUrl: "https://app.test/login" },
+    links: ["https://app.test/login"],
+  },
+  "account-deleted": {
+    data: { appName, name: "Ana", when: "2026-03-05T14:07:09.000Z" },
+    links: [],
   },
 };
 
@@ -123,6 +146,31 @@ describe("durations", () => {
     ["pt-BR", 1, "1 minuto"],
   ] as const)("reset-password in %s says %i minutes as %j", (locale, expiresInMinutes, expected) => {
     expect(render("reset-password", locale, { expiresInMinutes }).text).toContain(expected);
+  });
+});
+
+describe("codes beside links", () => {
+  it.each(["confirm-email", "reset-password", "email-change-confirm"] as const)("%s carries its code in both parts, in every language", (template) => {
+    const code = samples[template].data.code!;
+    for (const locale of LOCALES) {
+      const mail = render(template, locale);
+      expect(mail.html).toContain(`>${code}</p>`);
+      expect(mail.text).toContain(`\n${code}\n`);
+    }
+  });
+
+  it("leaves the code out of a mail queued before codes existed", () => {
+    const mail = render("confirm-email", "en", { code: undefined });
+    expect(mail.text).not.toMatch(/enter this code|\n[0-9]{6}\n/);
+  });
+});
+
+describe("email change mails", () => {
+  it("tells the old address where the account is moving and for how long the link undoes it", () => {
+    const mail = render("email-change-requested", "en");
+    expect(mail.text).toContain("ana.new@example.test");
+    expect(mail.text).toContain("72 hours");
+    expect(mail.text).toContain("March 5, 2026");
   });
 });
 
