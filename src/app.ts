@@ -12,7 +12,9 @@ import { logEvent } from "./lib/log.ts";
 import { benchRoutes } from "./routes/bench.ts";
 import { devRoutes } from "./routes/dev.tsx";
 import { healthRoutes } from "./routes/health.ts";
+import { emailChangeRoutes } from "./routes/email-change.ts";
 import { meRoutes } from "./routes/me.ts";
+import { sessionsRoutes } from "./routes/sessions.ts";
 import { confirmPage, resetPage } from "./routes/pages.tsx";
 import { passwordRoutes } from "./routes/password.ts";
 import { loginRoutes, logoutRoutes, tokenRoutes } from "./routes/session.ts";
@@ -60,7 +62,7 @@ export function createApp(deps: Deps) {
     "/v1/*",
     cors({
       origin: (origin) => (deps.config.allowedOrigins.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type"],
       maxAge: 600,
     }),
@@ -74,7 +76,9 @@ export function createApp(deps: Deps) {
   app.route("/v1/login", loginRoutes); //              POST
   app.route("/v1/token", tokenRoutes); //              POST /refresh
   app.route("/v1/logout", logoutRoutes); //            POST
-  app.route("/v1/me", meRoutes); //                    GET /, GET /events
+  app.route("/v1/me", meRoutes); //                    GET /, GET /events, GET /export, DELETE /
+  app.route("/v1/sessions", sessionsRoutes); //        GET /, DELETE /:id
+  app.route("/v1/email/change", emailChangeRoutes); // POST /, POST /confirm, POST /revert
   app.route("/v1/password", passwordRoutes); //        POST /forgot, /reset, /change
   app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
