@@ -15,7 +15,9 @@ import { healthRoutes } from "./routes/health.ts";
 import { emailChangeRoutes } from "./routes/email-change.ts";
 import { meRoutes } from "./routes/me.ts";
 import { sessionsRoutes } from "./routes/sessions.ts";
-import { confirmPage, resetPage } from "./routes/pages.tsx";
+import { emailChangePages } from "./routes/pages/email-change.tsx";
+import { resetPage } from "./routes/pages/password.tsx";
+import { confirmPage } from "./routes/pages/sign-up.tsx";
 import { passwordRoutes } from "./routes/password.ts";
 import { loginRoutes, logoutRoutes, tokenRoutes } from "./routes/session.ts";
 import { confirmRoutes, registerRoutes } from "./routes/sign-up.ts";
@@ -83,6 +85,7 @@ export function createApp(deps: Deps) {
   app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
   app.route("/reset", resetPage); //                   GET
+  app.route("/email", emailChangePages); //            GET /confirm, /revert
   if (deps.config.environment === "development") app.route("/dev", devRoutes); // mailbox, previews
   // Without a secret nothing could be verified: the endpoint does not exist (404).
   if (deps.config.resendWebhookSecret) app.route("/webhooks", webhookRoutes); // POST /resend

@@ -143,7 +143,7 @@ describe("a taken new address", () => {
     // The requester's mailbox sees the same notice either way (but for the address and the time).
     const notices = (await mailsTo(requester.email)).filter((m) => NOTICE_SUBJECT.test(m.body.subject));
     const normalized = notices.map((m, i) =>
-      m.body.text
+      (m.body.text ?? "")
         .replaceAll([free, holder.email][i]!, "ADDRESS")
         .replace(/token=[\w-]+/g, "token=T")
         .replace(/On .*? someone/, "On WHEN someone"),
