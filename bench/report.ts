@@ -42,7 +42,7 @@ export interface Results {
   phaseSeconds: Record<string, number>;
 }
 
-const WRITE = /^POST /;
+const WRITE = /^(?:POST|DELETE) /;
 
 export function judge(r: Pick<Results, "ratios" | "roundTrips">): Target[] {
   const targets: Target[] = [
