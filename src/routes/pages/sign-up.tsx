@@ -7,7 +7,7 @@ import { CodeInput, Mark, Notice, Page, pageHeaders, View } from "./layout.tsx";
 const SCRIPT = `
 const start = document.getElementById("confirm");
 const byCode = document.getElementById("confirm-code");
-const resend = document.getElementById("resend");
+const resendForms = [document.getElementById("resend"), document.getElementById("resend-expired")];
 show(token ? "start" : "code");
 function answered({ ok, data }, form) {
   if (ok) show("done");
@@ -17,12 +17,30 @@ function answered({ ok, data }, form) {
 onSubmit(start, async (form) => answered(await post("/v1/confirm", { token, password: form.password.value }), form));
 onSubmit(byCode, async (form) =>
   answered(await post("/v1/confirm", { email: form.email.value.trim(), code: form.code.value.trim(), password: form.password.value }), form));
-onSubmit(resend, async (form) => {
-  const { ok, data } = await post("/v1/confirm/resend", { email: form.email.value.trim() });
-  if (!ok) return say(form, "error", errorText(data));
-  form.querySelector(".fields").hidden = true;
-  say(form, "ok", data.message);
-});`;
+for (const resend of resendForms) {
+  onSubmit(resend, async (form) => {
+    const { ok, data } = await post("/v1/confirm/resend", { email: form.email.value.trim() });
+    if (!ok) return say(form, "error", errorText(data));
+    form.querySelector(".fields").hidden = true;
+    say(form, "ok", data.message);
+  });
+}`;
+
+/** Asks for a new confirmation mail (POST /v1/confirm/resend). */
+function ResendForm({ id }: { id: string }) {
+  return (
+    <form id={id}>
+      <div class="fields">
+        <label for={`${id}-email`}>Email address</label>
+        <input id={`${id}-email`} name="email" type="email" autocomplete="email" maxlength={254} required />
+        <button class="button" type="submit" data-busy="Sending…">
+          Send me a new link
+        </button>
+      </div>
+      <Notice />
+    </form>
+  );
+}
 
 // GET /confirm
 export const confirmPage = new Hono<AppEnv>().use(pageHeaders).get("/", (c) => {
@@ -52,7 +70,13 @@ export const confirmPage = new Hono<AppEnv>().use(pageHeaders).get("/", (c) => {
           <button class="button" type="submit" data-busy="Confirming…">Confirm my email address</button>
           <Notice />
         </form>
-        <button class="switch" type="button" data-show="expired">No code? Send me a new email</button>
+        <button class="switch" type="button" data-show="resend">No code? Send me a new email</button>
+      </View>
+      <View name="resend">
+        <h1>Get a new confirmation email</h1>
+        <p class="muted">Enter the address you registered with. If it is waiting for confirmation, a new link and code are on their way.</p>
+        <ResendForm id="resend" />
+        <button class="switch" type="button" data-show="code">I have a code</button>
       </View>
       <View name="done">
         <Mark kind="ok" />
@@ -67,14 +91,7 @@ export const confirmPage = new Hono<AppEnv>().use(pageHeaders).get("/", (c) => {
         <h1>This link no longer works</h1>
         <p class="reason">This link is incomplete. Open it from the email again.</p>
         <p class="muted">Confirmation links work once and expire after a while. Enter your email address and we will send you a new one.</p>
-        <form id="resend">
-          <div class="fields">
-            <label for="resend-email">Email address</label>
-            <input id="resend-email" name="email" type="email" autocomplete="email" maxlength={254} required />
-            <button class="button" type="submit" data-busy="Sending…">Send me a new link</button>
-          </div>
-          <Notice />
-        </form>
+        <ResendForm id="resend-expired" />
       </View>
     </Page>,
   );
