@@ -30,6 +30,9 @@ export default defineConfig({
     globalSetup: ["./test/global-setup.ts"],
     // The Worker logs one JSON line per request; show logs only for tests that fail.
     silent: "passed-only",
+    // Some tests make dozens of full password derivations (lock-out tiers, 1,000 hostile requests);
+    // on a busy 2-core machine that outlasts vitest's 5 s default. Speed is the bench's business.
+    testTimeout: 30_000,
     projects: [
       {
         extends: true,
@@ -47,6 +50,11 @@ export default defineConfig({
             miniflare: {
               compatibilityDate: wrangler.compatibility_date,
               compatibilityFlags: wrangler.compatibility_flags,
+              // wrangler.toml's text-module rules (the example app's files), and wrangler's own for HTML.
+              modulesRules: [
+                ...wrangler.rules.map((rule: { type: string; globs: string[]; fallthrough?: boolean }) => ({ type: rule.type, include: rule.globs, fallthrough: rule.fallthrough })),
+                { type: "Text", include: ["**/*.html"] },
+              ],
               bindings: {
                 ENVIRONMENT: "test",
                 LIBSQL_BASE_URL: inject<string>("libsqlBaseUrl"),
@@ -61,6 +69,8 @@ export default defineConfig({
                 IP_SITE_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 1_000_000, period: 60 } },
                 STRICT_IP_RATE_LIMITER: { namespace_id: "1901", simple: { limit: 5, period: 60 } },
                 STRICT_IP_SITE_RATE_LIMITER: { namespace_id: "1902", simple: { limit: 12, period: 60 } },
+                ADMIN_RATE_LIMITER: { namespace_id: "1003", simple: { limit: 1_000_000, period: 60 } },
+                STRICT_ADMIN_RATE_LIMITER: { namespace_id: "1903", simple: { limit: 3, period: 60 } },
               },
             },
           })),

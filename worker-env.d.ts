@@ -9,5 +9,7 @@ declare namespace Cloudflare {
     IP_SITE_RATE_LIMITER: RateLimit;
     STRICT_IP_RATE_LIMITER: RateLimit;
     STRICT_IP_SITE_RATE_LIMITER: RateLimit;
+    ADMIN_RATE_LIMITER: RateLimit;
+    STRICT_ADMIN_RATE_LIMITER: RateLimit;
   }
 }

@@ -34,8 +34,8 @@ const copy: Record<Locale, Copy> = {
       "Si no fuiste tú, alguien conocía tu contraseña. La cuenta no se puede recuperar, pero puedes registrarte de nuevo con esta dirección y una contraseña nueva.",
   },
   "pt-BR": {
-    subject: (appName) => `Sua conta do ${appName} foi excluída`,
-    intro: (appName, when) => `Sua conta do ${appName} foi excluída em ${when}.`,
+    subject: (appName) => `Sua conta ${appName} foi excluída`,
+    intro: (appName, when) => `Sua conta ${appName} foi excluída em ${when}.`,
     gone: "Suas sessões, links e dados pessoais foram apagados; este é o último e-mail que enviamos sobre ela.",
     notYou:
       "Se não foi você, alguém sabia sua senha. A conta não pode ser recuperada, mas você pode se cadastrar de novo com este endereço e uma senha nova.",

@@ -22,8 +22,7 @@ interface Copy {
 const copy: Record<Locale, Copy> = {
   en: {
     subject: (appName) => `Someone tried to sign up for ${appName} with your email`,
-    intro: (appName) =>
-      `Someone tried to create a ${appName} account with this email address, but an account already exists for it.`,
+    intro: (appName) => `Someone tried to sign up for ${appName} with this email address, but it already has an account.`,
     ifYou: "If it was you, log in to your existing account:",
     login: "Log in",
     forgot: "Forgot your password? Reset it here:",
@@ -41,9 +40,8 @@ const copy: Record<Locale, Copy> = {
     notYou: "Si no fuiste tú, ignora este correo. Tu cuenta no ha cambiado.",
   },
   "pt-BR": {
-    subject: (appName) => `Alguém tentou se cadastrar no ${appName} com o seu e-mail`,
-    intro: (appName) =>
-      `Alguém tentou criar uma conta no ${appName} com este endereço de e-mail, mas já existe uma conta com ele.`,
+    subject: (appName) => `Alguém tentou criar uma conta ${appName} com o seu e-mail`,
+    intro: (appName) => `Alguém tentou criar uma conta ${appName} com este endereço de e-mail, mas ele já tem uma conta.`,
     ifYou: "Se foi você, entre na sua conta:",
     login: "Entrar",
     forgot: "Esqueceu a senha? Redefina aqui:",

@@ -8,7 +8,8 @@ export interface ConfirmEmailData {
   link: string;
   /** Six digits that do what the link does (typed on the page instead of following the link). */
   code?: string | null;
-  expiresInHours: number;
+  /** The link's lifetime. */
+  expiresInSeconds: number;
 }
 
 const copy: Record<Locale, LinkMailCopy> = {
@@ -29,8 +30,8 @@ const copy: Record<Locale, LinkMailCopy> = {
     notYou: "Si no creaste una cuenta, puedes ignorar este correo.",
   },
   "pt-BR": {
-    subject: (appName) => `Confirme seu e-mail no ${appName}`,
-    intro: (appName) => `Obrigado por se cadastrar no ${appName}. Confirme que este é o seu endereço de e-mail.`,
+    subject: (appName) => `Confirme o e-mail da sua conta ${appName}`,
+    intro: (appName) => `Obrigado por criar sua conta ${appName}. Confirme que este é o seu endereço de e-mail.`,
     action: "Confirmar e-mail",
     codeIntro: "Ou digite este código na página de confirmação:",
     expiry: (duration) => `O link e o código expiram em ${duration}.`,
@@ -39,5 +40,5 @@ const copy: Record<Locale, LinkMailCopy> = {
 };
 
 export function renderConfirmEmail(data: ConfirmEmailData, locale: Locale): RenderedMail {
-  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInHours, "hour"), locale);
+  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInSeconds), locale);
 }

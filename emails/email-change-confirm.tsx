@@ -8,7 +8,8 @@ export interface EmailChangeConfirmData {
   name: string | null;
   link: string;
   code: string;
-  expiresInHours: number;
+  /** The link's (and the code's) lifetime. */
+  expiresInSeconds: number;
 }
 
 const copy: Record<Locale, LinkMailCopy> = {
@@ -30,8 +31,8 @@ const copy: Record<Locale, LinkMailCopy> = {
     notYou: "Si no lo pediste, ignora este correo: nada cambia mientras esta dirección no se confirme.",
   },
   "pt-BR": {
-    subject: (appName) => `Confirme seu novo e-mail no ${appName}`,
-    intro: (appName) => `Você pediu para usar este endereço na sua conta do ${appName}. Confirme e ele passa a ser o endereço com que você entra.`,
+    subject: (appName) => `Confirme o novo e-mail da sua conta ${appName}`,
+    intro: (appName) => `Você pediu para usar este endereço na sua conta ${appName}. Confirme e ele passa a ser o endereço com que você entra.`,
     action: "Confirmar novo endereço",
     codeIntro: "Ou digite este código na página de confirmação:",
     expiry: (duration) => `O link e o código expiram em ${duration}.`,
@@ -40,5 +41,5 @@ const copy: Record<Locale, LinkMailCopy> = {
 };
 
 export function renderEmailChangeConfirm(data: EmailChangeConfirmData, locale: Locale): RenderedMail {
-  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInHours, "hour"), locale);
+  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInSeconds), locale);
 }

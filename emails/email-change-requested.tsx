@@ -10,9 +10,9 @@ export interface EmailChangeRequestedData {
   newEmail: string;
   /** ISO 8601 time of the request. */
   when: string;
-  /** Cancels the change; after it has happened, undoes it for `undoHours`. */
+  /** Cancels the change; after it has happened, undoes it for `undoSeconds`. */
   link: string;
-  undoHours: number;
+  undoSeconds: number;
 }
 
 interface Copy {
@@ -47,8 +47,8 @@ const copy: Record<Locale, Copy> = {
     wasYou: "Si fuiste tú, no tienes que hacer nada.",
   },
   "pt-BR": {
-    subject: (appName) => `O e-mail da sua conta do ${appName} está sendo alterado`,
-    intro: (appName, newEmail, when) => `Em ${when} alguém pediu para alterar o e-mail da sua conta do ${appName} para ${newEmail}.`,
+    subject: (appName) => `O e-mail da sua conta ${appName} está sendo alterado`,
+    intro: (appName, newEmail, when) => `Em ${when} alguém pediu para alterar o e-mail da sua conta ${appName} para ${newEmail}.`,
     pending: "Nada muda até que esse endereço seja confirmado pela própria caixa de entrada.",
     notYou: "Se não foi você, cancele a alteração agora e depois escolha uma nova senha: quem pediu conhece a atual.",
     action: "Cancelar a alteração",
@@ -63,7 +63,7 @@ export function renderEmailChangeRequested(data: EmailChangeRequestedData, local
   const subject = t.subject(data.appName);
   const greeting = greet(locale, data.name);
   const intro = t.intro(data.appName, data.newEmail, formatTime(locale, data.when));
-  const undo = t.undo(formatDuration(locale, data.undoHours, "hour"));
+  const undo = t.undo(formatDuration(locale, data.undoSeconds));
   const html = renderDocument(
     <Layout appName={data.appName} locale={locale} title={subject}>
       <Paragraph>{greeting}</Paragraph>

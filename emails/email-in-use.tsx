@@ -34,8 +34,8 @@ const copy: Record<Locale, Copy> = {
     login: "Iniciar sesión",
   },
   "pt-BR": {
-    subject: (appName) => `Alguém tentou usar seu endereço em outra conta do ${appName}`,
-    intro: (appName) => `Alguém pediu para alterar o endereço de outra conta do ${appName} para este.`,
+    subject: (appName) => `Alguém tentou usar seu endereço em outra conta ${appName}`,
+    intro: (appName) => `Alguém pediu para alterar o endereço de outra conta ${appName} para este.`,
     unchanged: "Este endereço pertence à sua conta, então nada foi alterado e você não precisa fazer nada.",
     ifYou: "Se foi você, essa outra conta precisa de outro endereço. Sua conta está aqui:",
     login: "Entrar",

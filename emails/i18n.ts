@@ -18,9 +18,20 @@ export function greet(locale: Locale, name: string | null): string {
   return shown === null ? greeting.anonymous : greeting.named(shown);
 }
 
-/** "24 hours", "24 horas", "1 minuto": the unit spelled out and pluralised by the runtime's ICU data. */
-export function formatDuration(locale: Locale, amount: number, unit: "hour" | "minute"): string {
-  return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "long" }).format(amount);
+const UNITS = [
+  ["day", 86_400],
+  ["hour", 3_600],
+  ["minute", 60],
+] as const;
+
+/**
+ * A lifetime given in seconds, in the largest unit that counts at least two of them: "30 seconds",
+ * "90 seconds", "30 minutes", "24 hours", "2 days" (never "0 minutes"). Rounded down, so a mail never
+ * promises more time than there is. The unit is spelled out and pluralised by the runtime's ICU data.
+ */
+export function formatDuration(locale: Locale, seconds: number): string {
+  const [unit, size] = UNITS.find(([, size]) => seconds >= 2 * size) ?? ["second", 1];
+  return new Intl.NumberFormat(locale, { style: "unit", unit, unitDisplay: "long" }).format(Math.floor(seconds / size));
 }
 
 /** A readable UTC time for an ISO timestamp; the raw input if it does not parse. */
@@ -46,7 +57,7 @@ const shared: Record<Locale, SharedCopy> = {
   },
   "pt-BR": {
     linkFallback: "Se o botão não funcionar, copie este link no seu navegador:",
-    automated: (appName) => `Esta é uma mensagem automática de ${appName}. As respostas não são lidas.`,
+    automated: (appName) => `${appName}: esta é uma mensagem automática. As respostas não são lidas.`,
   },
 };
 

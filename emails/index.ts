@@ -8,6 +8,7 @@ import { renderEmailInUse, type EmailInUseData } from "./email-in-use.tsx";
 import { renderPasswordChanged, type PasswordChangedData } from "./password-changed.tsx";
 import { renderResetPassword, type ResetPasswordData } from "./reset-password.tsx";
 import { renderUnlockCode, type UnlockCodeData } from "./unlock-code.tsx";
+import { renderInvite, type InviteData } from "./invite.tsx";
 
 export type { Locale, RenderedMail } from "./types.ts";
 export type {
@@ -17,6 +18,7 @@ export type {
   EmailChangeConfirmData,
   EmailChangeRequestedData,
   EmailInUseData,
+  InviteData,
   PasswordChangedData,
   ResetPasswordData,
   UnlockCodeData,
@@ -28,6 +30,7 @@ export type TemplateName =
   | "reset-password"
   | "password-changed"
   | "unlock-code"
+  | "invite"
   | "email-change-confirm"
   | "email-change-requested"
   | "email-in-use"
@@ -39,6 +42,7 @@ export interface TemplateData {
   "reset-password": ResetPasswordData;
   "password-changed": PasswordChangedData;
   "unlock-code": UnlockCodeData;
+  invite: InviteData;
   "email-change-confirm": EmailChangeConfirmData;
   "email-change-requested": EmailChangeRequestedData;
   "email-in-use": EmailInUseData;
@@ -51,6 +55,7 @@ const renderers: { [T in TemplateName]: (data: TemplateData[T], locale: Locale) 
   "reset-password": renderResetPassword,
   "password-changed": renderPasswordChanged,
   "unlock-code": renderUnlockCode,
+  invite: renderInvite,
   "email-change-confirm": renderEmailChangeConfirm,
   "email-change-requested": renderEmailChangeRequested,
   "email-in-use": renderEmailInUse,

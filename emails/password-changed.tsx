@@ -48,8 +48,8 @@ const copy: Record<Locale, Copy> = {
     action: "Restablecer contraseña",
   },
   "pt-BR": {
-    subject: (appName) => `Sua senha do ${appName} foi alterada`,
-    intro: (appName, when) => `A senha da sua conta no ${appName} foi alterada em ${when}.`,
+    subject: (appName) => `A senha da sua conta ${appName} foi alterada`,
+    intro: (appName, when) => `A senha da sua conta ${appName} foi alterada em ${when}.`,
     ip: "Endereço IP",
     device: "Dispositivo",
     wasYou: "Se foi você, não é preciso fazer mais nada.",

@@ -8,7 +8,8 @@ export interface ResetPasswordData {
   link: string;
   /** Six digits that do what the link does (typed on the page instead of following the link). */
   code?: string | null;
-  expiresInMinutes: number;
+  /** The link's lifetime. */
+  expiresInSeconds: number;
 }
 
 const copy: Record<Locale, LinkMailCopy> = {
@@ -29,8 +30,8 @@ const copy: Record<Locale, LinkMailCopy> = {
     notYou: "Si no lo solicitaste, ignora este correo: tu contraseña no cambiará.",
   },
   "pt-BR": {
-    subject: (appName) => `Redefina sua senha do ${appName}`,
-    intro: (appName) => `Recebemos um pedido para redefinir a senha da sua conta no ${appName}.`,
+    subject: (appName) => `Redefina a senha da sua conta ${appName}`,
+    intro: (appName) => `Recebemos um pedido para redefinir a senha da sua conta ${appName}.`,
     action: "Escolher uma nova senha",
     codeIntro: "Ou digite este código na página de redefinição:",
     expiry: (duration) => `O link e o código expiram em ${duration}; depois que um deles é usado, nenhum funciona de novo.`,
@@ -39,5 +40,5 @@ const copy: Record<Locale, LinkMailCopy> = {
 };
 
 export function renderResetPassword(data: ResetPasswordData, locale: Locale): RenderedMail {
-  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInMinutes, "minute"), locale);
+  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInSeconds), locale);
 }

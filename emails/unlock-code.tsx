@@ -7,7 +7,8 @@ export interface UnlockCodeData {
   name: string | null;
   /** Six digits, typed at login together with the password. */
   code: string;
-  expiresInMinutes: number;
+  /** The code's lifetime. */
+  expiresInSeconds: number;
   resetUrl: string;
 }
 
@@ -37,9 +38,9 @@ const copy: Record<Locale, Copy> = {
     notYou: "Si no acabas de intentar iniciar sesión, alguien más escribió tu contraseña: restablécela ahora.",
   },
   "pt-BR": {
-    subject: (appName) => `Seu código de desbloqueio do ${appName}`,
+    subject: (appName) => `Código de desbloqueio da sua conta ${appName}`,
     intro: (appName) =>
-      `Hoje foram tentadas muitas senhas erradas na sua conta do ${appName}, então pedimos este código junto com sua senha.`,
+      `Hoje foram tentadas muitas senhas erradas na sua conta ${appName}, então pedimos este código junto com sua senha.`,
     instruction: "Digite este código ao entrar:",
     expiry: (duration) => `O código expira em ${duration} e só funciona uma vez.`,
     notYou: "Se você não acabou de tentar entrar, outra pessoa digitou sua senha: redefina-a agora.",
@@ -51,7 +52,7 @@ export function renderUnlockCode(data: UnlockCodeData, locale: Locale): Rendered
   const subject = c.subject(data.appName);
   const greeting = greet(locale, data.name);
   const intro = c.intro(data.appName);
-  const expiry = c.expiry(formatDuration(locale, data.expiresInMinutes, "minute"));
+  const expiry = c.expiry(formatDuration(locale, data.expiresInSeconds));
 
   const html = renderDocument(
     <Layout appName={data.appName} locale={locale} title={subject}>

@@ -5,12 +5,17 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { AppEnv, Deps } from "./deps.ts";
+import { requireApiKey } from "./http/api-key.ts";
 import { requireJsonBody } from "./http/guards.ts";
 import { limitClientIp } from "./http/ip-budget.ts";
-import { AppError, causes, errorBody } from "./lib/errors.ts";
+import { notFoundOrWrongMethod, routeMethods } from "./http/not-found.ts";
+import { AppError, causes, ERRORS, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
+import { adminKeyRoutes } from "./routes/admin-keys.ts";
+import { adminUserRoutes } from "./routes/admin-users.ts";
 import { benchRoutes } from "./routes/bench.ts";
-import { devRoutes } from "./routes/dev.tsx";
+import { devHomeRoutes, devRoutes } from "./routes/dev.tsx";
+import { exampleRoutes } from "./routes/example.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { emailChangeRoutes } from "./routes/email-change.ts";
 import { meRoutes } from "./routes/me.ts";
@@ -71,6 +76,13 @@ export function createApp(deps: Deps) {
   );
   app.use("/v1/*", limitClientIp);
   app.use("/v1/*", requireJsonBody);
+  // The admin API is for servers: no CORS, a key on every request, JSON bodies, nothing cached.
+  app.use("/admin/v1/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+  app.use("/admin/v1/*", requireApiKey);
+  app.use("/admin/v1/*", requireJsonBody);
 
   app.route("/health", healthRoutes()); //              GET
   app.route("/v1/register", registerRoutes); //        POST
@@ -83,15 +95,22 @@ export function createApp(deps: Deps) {
   app.route("/v1/email/change", emailChangeRoutes); // POST /, POST /confirm, POST /revert
   app.route("/v1/password", passwordRoutes); //        POST /forgot, /reset, /change
   app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
+  app.route("/admin/v1/users", adminUserRoutes); //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression
+  app.route("/admin/v1/keys", adminKeyRoutes); //      POST /, GET /, DELETE /:id
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
   app.route("/reset", resetPage); //                   GET
   app.route("/email", emailChangePages); //            GET /confirm, /revert
-  if (deps.config.environment === "development") app.route("/dev", devRoutes); // mailbox, previews
+  if (deps.config.environment === "development") {
+    app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template)
+    app.route("/example", exampleRoutes); //           GET: the example SPA
+    // GET /: LOGIN_URL's default; links the mailbox, the previews and /docs, /example where they exist.
+    app.route("/", devHomeRoutes((path) => routeMethods(app, path).includes("GET")));
+  }
   // Without a secret nothing could be verified: the endpoint does not exist (404).
   if (deps.config.resendWebhookSecret) app.route("/webhooks", webhookRoutes); // POST /resend
   if (deps.config.benchRoutes) app.route("/bench", benchRoutes); // GET /bare, /hash, /db
 
-  app.notFound((c) => c.json(errorBody("not_found", "Not found.", c.var.requestId), 404));
+  app.notFound(notFoundOrWrongMethod(app));
   app.onError((err, c) => {
     const requestId = c.var.requestId ?? crypto.randomUUID();
     if (err instanceof AppError) {
@@ -101,7 +120,7 @@ export function createApp(deps: Deps) {
     if (err instanceof HTTPException && err.status < 500) {
       const code = err.status === 413 ? "payload_too_large" : err.status === 405 ? "method_not_allowed" : "validation_failed";
       const status = err.status === 413 || err.status === 405 ? err.status : 400;
-      return c.json(errorBody(code, code === "validation_failed" ? "The request is not valid." : "Request refused.", requestId), status);
+      return c.json(errorBody(code, ERRORS[code][1], requestId), status);
     }
     // Unknown errors are logged with their detail; the client only ever sees the generic shape.
     logEvent("unhandled_error", { requestId, error: describe(err) });

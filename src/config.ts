@@ -66,16 +66,23 @@ const EnvSchema = z.object({
   PWNED_PASSWORDS_URL: z.string().url().default("https://api.pwnedpasswords.com"),
   PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().min(100).max(10_000).default(1500),
   BENCH_ROUTES: z.enum(["true", "false"]).default("false"),
+  // Unset (or blank): none, and in development the usual local dev servers (DEV_SERVER_ORIGINS).
   ALLOWED_ORIGINS: z
     .string()
-    .default("")
+    .optional()
     .transform((v) =>
       v
-        .split(",")
+        ?.split(",")
         .map((o) => o.trim().replace(/\/+$/, ""))
         .filter(Boolean),
     ),
 });
+
+/** Where a single-page app's dev server usually runs (Vite, Next.js/Create React App, webpack/Vue CLI). */
+export const DEV_SERVER_ORIGINS = ["5173", "3000", "8080"].flatMap((port) => [
+  `http://localhost:${port}`,
+  `http://127.0.0.1:${port}`,
+]);
 
 /** Every setting's name, e.g. for the start script to take overrides from its environment. */
 export const SETTING_NAMES = Object.keys(EnvSchema.shape);
@@ -158,7 +165,7 @@ function toConfig(e: z.output<typeof EnvSchema>) {
     pwnedPasswordsCheck: e.PWNED_PASSWORDS_CHECK === "true",
     pwnedPasswordsUrl: e.PWNED_PASSWORDS_URL,
     pwnedPasswordsTimeoutMs: e.PWNED_PASSWORDS_TIMEOUT_MS,
-    allowedOrigins: e.ALLOWED_ORIGINS,
+    allowedOrigins: e.ALLOWED_ORIGINS?.length ? e.ALLOWED_ORIGINS : e.ENVIRONMENT === "development" ? DEV_SERVER_ORIGINS : [],
     benchRoutes: e.BENCH_ROUTES === "true",
   };
 }

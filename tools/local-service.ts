@@ -45,6 +45,7 @@ export async function startLocalService(
 
 interface MailboxMessage {
   to: string;
+  template: string;
   text: string | null;
   links: string[];
 }
@@ -53,14 +54,23 @@ async function mailbox(base: string): Promise<MailboxMessage[]> {
   return ((await (await fetch(`${base}/dev/mailbox.json`)).json()) as { messages: MailboxMessage[] }).messages;
 }
 
-/** The hosted pages a mailed link can open. */
-export type LinkKind = "confirm" | "reset" | "email/confirm" | "email/revert";
+/** The hosted pages a mailed link can open, by the mail that carries it. */
+const LINK_MAILS = {
+  confirm: "confirm-email",
+  reset: "reset-password",
+  "email/confirm": "email-change-confirm",
+  "email/revert": "email-change-requested",
+} as const;
+export type LinkKind = keyof typeof LINK_MAILS;
 
-/** The newest link to a hosted page (`/confirm#token=…`, …) mailed to an address, from the dev mailbox. */
+/**
+ * The token link of the newest mail of a kind to an address, from the dev mailbox (found by the
+ * mail's template, so it works whatever CONFIRM_URL or RESET_URL point at).
+ */
 export async function latestMailedLink(base: string, email: string, kind: LinkKind): Promise<string> {
   for (const message of await mailbox(base)) {
-    if (message.to !== email) continue;
-    const link = message.links.find((l) => l.includes("#token=") && new URL(l).pathname === `/${kind}`);
+    if (message.to !== email || message.template !== LINK_MAILS[kind]) continue;
+    const link = message.links.find((l) => l.includes("#token="));
     if (link) return link;
   }
   throw new Error(`no ${kind} link for ${email} in the dev mailbox`);

@@ -3,6 +3,7 @@
 // and log in (the data survived), and last check that a staging-like configuration refuses to serve.
 // Used by CI.
 //   npm run smoke      (port 8799 unless SMOKE_PORT is set, so it does not collide with npm start)
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { latestMailedLink, postJson, startLocalService } from "./local-service.ts";
 import { checkHardening } from "./smoke-hardening.ts";
@@ -39,6 +40,14 @@ async function main() {
     expectStatus("old password refused", (await post("/v1/login", { email, password: "correct horse battery" })).status, 401);
 
     await checkHardening(service.base, expectStatus);
+
+    // The first admin key, made by the CLI in npm start's own database while it runs.
+    const made = spawnSync("npm", ["run", "--silent", "admin", "--", "keys", "create", "--name", "smoke", "--scopes", "users:read"], { encoding: "utf8" });
+    expectStatus("npm run admin -- keys create", made.status ?? -1, 0);
+    const adminKey = made.stdout.trim().split("\n").at(-1)!;
+    const users = await fetch(`${service.base}/admin/v1/users?email_prefix=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${adminKey}` } });
+    expectStatus("the printed key on GET /admin/v1/users", users.status, 200);
+    expectStatus("… which lists the smoke user", ((await users.json()) as { users: Array<{ email: string }> }).users[0]?.email ?? "none", email);
 
     await service.stop();
     service = await startLocalService(PORT);

@@ -115,7 +115,9 @@ async function main() {
     if (!ok) return;
     console.log(`\nedge-auth is running:
   API         ${base}  (try ${base}/health)
+  start page  ${base}/  (links the mailbox and the mail previews)
   dev mailbox ${base}/dev/mailbox
+  example app ${base}/example  (the SDK in a page; CONFIRM_URL=${base}/example/confirm#token={token} mails links to it)
   database    ${libsql ? `${libsql.url} (file ${DATA_DIR}/dev.db, token: DB_AUTH_TOKEN in ${RUNTIME_VARS})` : new URL(vars.DB_URL!).host}
 Ctrl-C stops it.\n`);
   });

@@ -18,6 +18,14 @@ export type AuditType =
   | "password_changed"
   | "logged_out"
   | "rate_limited"
+  | "admin_user_invited"
+  | "admin_user_updated"
+  | "admin_user_disabled"
+  | "admin_user_enabled"
+  | "admin_sessions_revoked"
+  | "admin_suppression_lifted"
+  | "admin_key_created"
+  | "admin_key_revoked"
   | "code_failed"
   | "email_change_requested"
   | "email_changed"
@@ -27,8 +35,8 @@ export type AuditType =
   | "account_deleted";
 
 // An insert for the caller's write batch; audit rows ride along with the change they describe.
-export function recordAudit(db: Db, type: AuditType, userId: string | null, client: RequestInfo, now: number) {
-  return db.insert(auditEvents).values({ id: randomId(), userId, type, ip: client.ip, userAgent: client.userAgent, createdAt: now });
+export function recordAudit(db: Db, type: AuditType, userId: string | null, client: RequestInfo, now: number, actor: string | null = null) {
+  return db.insert(auditEvents).values({ id: randomId(), userId, type, ip: client.ip, userAgent: client.userAgent, actor, createdAt: now });
 }
 
 /** The same insert, made only when `condition` holds when the batch reaches it. */
@@ -42,6 +50,7 @@ export function recordAuditIf(db: Db, type: AuditType, userId: string, client: R
         type: sql<string>`${row.type}`.as("type"),
         ip: sql<string | null>`${row.ip}`.as("ip"),
         userAgent: sql<string | null>`${row.userAgent}`.as("user_agent"),
+        actor: sql<null>`null`.as("actor"),
         createdAt: sql<number>`${row.createdAt}`.as("created_at"),
       })
       .from(sql`(select 1)`)

@@ -10,14 +10,16 @@ export const MAX_PASSWORD_LENGTH = 256;
 
 export const emailField = z
   .string()
-  .max(1024)
+  // A bound before normalising, so a huge input costs nothing; the real limit is checked after it.
+  .max(1024, `must be at most ${MAX_EMAIL_LENGTH} characters`)
   .transform(normalizeEmail)
-  .pipe(z.email({ message: "must be an email address" }).max(MAX_EMAIL_LENGTH));
+  // The max needs its own message: a schema's message also covers its checks that have none.
+  .pipe(z.email({ message: "must be an email address" }).max(MAX_EMAIL_LENGTH, `must be at most ${MAX_EMAIL_LENGTH} characters`));
 
 // Length is counted in code points after NFC, so "é" is one character however it was typed.
 export const passwordField = z
   .string()
-  .max(MAX_PASSWORD_LENGTH * 4)
+  .max(MAX_PASSWORD_LENGTH * 4, `must be at most ${MAX_PASSWORD_LENGTH} characters`)
   .transform((v) => v.normalize("NFC"))
   .refine((v) => [...v].length <= MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`);
 
@@ -63,9 +65,13 @@ export const credentialFields = {
 export function credentialOf(body: { token?: string; email?: string; code?: string }): MailedCredential {
   if (body.token !== undefined && body.code === undefined) return { token: body.token };
   if (body.code !== undefined && body.email !== undefined && body.token === undefined) return { email: body.email, code: body.code };
-  throw new AppError("validation_failed", undefined, {
-    details: [{ path: "(body)", message: "send either token (from the link) or email and code (from the email)" }],
-  });
+  const [path, message] =
+    body.token !== undefined
+      ? ["code", "code must not come with token: send one or the other"]
+      : body.code !== undefined
+        ? ["email", "email is required with code"]
+        : ["token", "token is required (or email and code)"];
+  throw new AppError("validation_failed", undefined, { details: [{ path, message }] });
 }
 
 export type UserRow = typeof users.$inferSelect;

@@ -31,7 +31,7 @@ export async function prepareConfirmation(deps: Deps, to: { email: string; name:
         name: to.name,
         link: linkWithToken(config.confirmUrl, token.token),
         code: token.code,
-        expiresInHours: Math.round(config.confirmTokenTtl / 3600),
+        expiresInSeconds: config.confirmTokenTtl,
       },
       expiresAt: token.expiresAt,
     },
@@ -53,7 +53,30 @@ export async function prepareResetLink(deps: Deps, user: Recipient, now: number)
         name: user.name,
         link: linkWithToken(config.resetUrl, token.token),
         code: token.code,
-        expiresInMinutes: Math.round(config.resetTokenTtl / 60),
+        expiresInSeconds: config.resetTokenTtl,
+      },
+      expiresAt: token.expiresAt,
+    },
+    now,
+  );
+  return { writes: [...token.writes, mail.write] as const, mail: mail.row };
+}
+
+/** An invitation (admin API): a single-use link to choose the first password, which also confirms the address. */
+export async function prepareInvite(deps: Deps, user: Recipient, now: number) {
+  const { config } = deps;
+  const token = await createEmailToken(deps, { userId: user.id, email: user.email }, "reset_password", config.confirmTokenTtl, now);
+  const mail = await queueMail(
+    deps,
+    {
+      ...recipientOf(user),
+      template: "invite",
+      data: {
+        appName: config.appName,
+        name: user.name,
+        link: linkWithToken(config.resetUrl, token.token),
+        code: token.code,
+        expiresInSeconds: config.confirmTokenTtl,
       },
       expiresAt: token.expiresAt,
     },
@@ -83,7 +106,7 @@ export async function prepareUnlockCode(deps: Deps, user: Recipient, now: number
         appName: config.appName,
         name: user.name,
         code,
-        expiresInMinutes: UNLOCK_CODE_TTL_SECONDS / 60,
+        expiresInSeconds: UNLOCK_CODE_TTL_SECONDS,
         resetUrl: config.forgotPasswordUrl,
       },
       expiresAt,

@@ -19,7 +19,7 @@ export const users = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("users_email_unique").on(t.email)],
+  (t) => [uniqueIndex("users_email_unique").on(t.email), index("users_created").on(t.createdAt, t.id)],
 );
 
 // A registration waits here until its address is confirmed; only then does a users row exist. Several
@@ -197,7 +197,35 @@ export const auditEvents = sqliteTable(
     type: text("type").notNull(),
     ip: text("ip"),
     userAgent: text("user_agent"),
+    /** Who acted when it was not the user: `key:<api key id>` for the admin API. */
+    actor: text("actor"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("audit_events_user").on(t.userId, t.createdAt)],
 );
+
+export type ApiScope = "users:read" | "users:write" | "sessions:write" | "webhooks:read" | "webhooks:write" | "keys:write" | "audit:read";
+
+// Admin API keys (src/routes/admin.ts). Only an HMAC of the key is stored, under the token key; the
+// prefix and last four characters are kept so people can tell their keys apart.
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    /** `ea_<env>_` and the key's first four random characters. */
+    prefix: text("prefix").notNull(),
+    last4: text("last4").notNull(),
+    keyHash: text("key_hash").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<ApiScope[]>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    /** `key:<id>` of the key that made it, or `cli`. */
+    createdBy: text("created_by").notNull(),
+    expiresAt: integer("expires_at"),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash_unique").on(t.keyHash)],
+);
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

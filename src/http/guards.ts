@@ -14,7 +14,7 @@ const limitBody = bodyLimit({
 
 // JSON only, bounded, well-formed: checked once here so handlers and validators see a parsed body.
 export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  if (c.req.method !== "POST" && c.req.method !== "DELETE") return next();
+  if (c.req.method !== "POST" && c.req.method !== "PATCH" && c.req.method !== "DELETE") return next();
   const type = c.req.header("content-type") ?? "";
   // No body at all reads as {}: the route's schema then says what is missing.
   if (!type && (c.req.raw.body === null || c.req.header("content-length") === "0")) return next();

@@ -1,5 +1,9 @@
-import { Hono } from "hono";
-import { desc } from "drizzle-orm";
+import { Hono, type Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { raw } from "hono/html";
+import type { Child } from "hono/jsx";
+import { desc, eq } from "drizzle-orm";
+import { UNLOCK_CODE_TTL_SECONDS } from "../auth/link-mails.ts";
 import { renderEmail, type TemplateData, type TemplateName } from "../mail/templates.ts";
 import type { Config } from "../config.ts";
 import { EMAIL_CHANGE_UNDO_HOURS } from "../auth/email-change.ts";
@@ -23,7 +27,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     name: "Ana",
     link: config.confirmUrl.replace("{token}", PREVIEW_TOKEN),
     code: PREVIEW_CODE,
-    expiresInHours: Math.round(config.confirmTokenTtl / 3600),
+    expiresInSeconds: config.confirmTokenTtl,
   }),
   "already-registered": (config) => ({
     appName: config.appName,
@@ -36,7 +40,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     name: "Ana",
     link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
     code: PREVIEW_CODE,
-    expiresInMinutes: Math.round(config.resetTokenTtl / 60),
+    expiresInSeconds: config.resetTokenTtl,
   }),
   "password-changed": (config) => ({
     appName: config.appName,
@@ -46,11 +50,18 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) Firefox/130.0",
     resetUrl: config.forgotPasswordUrl,
   }),
+  invite: (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
+    expiresInSeconds: config.confirmTokenTtl,
+  }),
   "unlock-code": (config) => ({
     appName: config.appName,
     name: "Ana",
     code: PREVIEW_CODE,
-    expiresInMinutes: 10,
+    expiresInSeconds: UNLOCK_CODE_TTL_SECONDS,
     resetUrl: config.forgotPasswordUrl,
   }),
   "email-change-confirm": (config) => ({
@@ -58,7 +69,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     name: "Ana",
     link: config.emailChangeConfirmUrl.replace("{token}", PREVIEW_TOKEN),
     code: PREVIEW_CODE,
-    expiresInHours: Math.round(config.confirmTokenTtl / 3600),
+    expiresInSeconds: config.confirmTokenTtl,
   }),
   "email-change-requested": (config) => ({
     appName: config.appName,
@@ -66,7 +77,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     newEmail: "ana.new@example.com",
     when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString(),
     link: config.emailChangeRevertUrl.replace("{token}", PREVIEW_TOKEN),
-    undoHours: EMAIL_CHANGE_UNDO_HOURS,
+    undoSeconds: EMAIL_CHANGE_UNDO_HOURS * 3600,
   }),
   "email-in-use": (config) => ({ appName: config.appName, name: "Ana", loginUrl: config.loginUrl }),
   "account-deleted": (config) => ({ appName: config.appName, name: "Ana", when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString() }),
@@ -103,36 +114,103 @@ async function readMailbox(deps: Deps) {
   );
 }
 
-// GET /dev/mailbox, /dev/mailbox.json, /dev/emails, /dev/emails/:template
-export const devRoutes = new Hono<AppEnv>()
-  // Config already refuses development on a non-loopback PUBLIC_URL; this also keeps the routes from
-  // a deployment reached by another name and from a page whose domain resolves to 127.0.0.1 (DNS
-  // rebinding), which still sends its own Host. They answer exactly like a path that does not exist.
-  .use("*", async (c, next) => {
-    if (!isLoopbackHost(c.req.header("host") ?? new URL(c.req.url).host)) throw new AppError("not_found");
-    await next();
-  })
-  .get("/emails", (c) =>
-    c.html(
+// Every development page: a whole document that fits a phone (long links and tokens wrap).
+const DEV_STYLE = `body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328;overflow-wrap:anywhere}
+pre{white-space:pre-wrap;background:#f6f8fa;padding:.5rem}article{border-top:1px solid #ddd;padding:.75rem 0}
+h1{font-size:1.6rem}article h2{font-size:1.05rem;margin:0}.meta{margin:.25rem 0;color:#555}li{margin:.2rem 0}`;
+
+function devPage(c: Context<AppEnv>, title: string, children: Child) {
+  return c.html(
+    <>
+      {raw("<!doctype html>")}
       <html lang="en">
         <head>
           <meta charset="utf-8" />
-          <title>Email previews · {c.var.deps.config.appName}</title>
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="robots" content="noindex" />
+          <title>
+            {title} · {c.var.deps.config.appName}
+          </title>
+          <style>{raw(DEV_STYLE)}</style>
         </head>
-        <body style="font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem">
-          <h1>Email previews</h1>
-          <ul>
-            {Object.keys(samples).flatMap((template) =>
-              LOCALES.map((locale) => (
-                <li>
-                  {template} · {locale}: <a href={`/dev/emails/${template}?locale=${locale}`}>HTML</a> ·{" "}
-                  <a href={`/dev/emails/${template}?locale=${locale}&format=text`}>text</a>
-                </li>
-              )),
-            )}
-          </ul>
-        </body>
-      </html>,
+        <body>{children}</body>
+      </html>
+    </>,
+  );
+}
+
+// Config already refuses development on a non-loopback PUBLIC_URL; this also keeps the routes from
+// a deployment reached by another name and from a page whose domain resolves to 127.0.0.1 (DNS
+// rebinding), which still sends its own Host. They answer exactly like a path that does not exist.
+export const loopbackOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (!isLoopbackHost(c.req.header("host") ?? new URL(c.req.url).host)) throw new AppError("not_found");
+  await next();
+});
+
+// GET / in development: where LOGIN_URL points unless it is set, and the way to everything else.
+// `answersGet` tells which optional pages (/docs, /example) this build has.
+export function devHomeRoutes(answersGet: (path: string) => boolean) {
+  return new Hono<AppEnv>().get("/", loopbackOnly, (c) => {
+    const { config, mailer } = c.var.deps;
+    const optional = [
+      { path: "/docs", label: "API documentation" },
+      { path: "/example", label: "Example app" },
+    ].filter((page) => answersGet(page.path));
+    return devPage(
+      c,
+      "Development",
+      <>
+        <h1>{config.appName} is running in development</h1>
+        <p>
+          This page is what LOGIN_URL links to until you set it to your app's login page.{" "}
+          {mailer.kind === "dev" ? "Mail is not sent anywhere while RESEND_API_KEY is unset: it lands in the dev mailbox." : "Mail goes out through Resend."}
+        </p>
+        <ul>
+          <li>
+            <a href="/dev/mailbox">Dev mailbox</a>: every mail with its links (also as <a href="/dev/mailbox.json">JSON</a>)
+          </li>
+          <li>
+            <a href="/dev/emails">Email previews</a>: every template in every language, with sample data
+          </li>
+          {optional.map((page) => (
+            <li>
+              <a href={page.path}>{page.label}</a>
+            </li>
+          ))}
+          <li>
+            <a href="/health">Health</a> and the public signing keys at <a href="/.well-known/jwks.json">/.well-known/jwks.json</a>
+          </li>
+        </ul>
+        <p>
+          The API is under /v1. Browsers may call it from{" "}
+          {config.allowedOrigins.length ? config.allowedOrigins.map((origin, i) => <>{i > 0 ? ", " : ""}<code>{origin}</code></>) : "no other origin"}{" "}
+          (ALLOWED_ORIGINS).
+        </p>
+      </>,
+    );
+  });
+}
+
+// GET /dev/mailbox, /dev/mailbox.json, /dev/mailbox/:id.html, /dev/emails, /dev/emails/:template
+export const devRoutes = new Hono<AppEnv>()
+  .use("*", loopbackOnly)
+  .get("/emails", (c) =>
+    devPage(
+      c,
+      "Email previews",
+      <>
+        <h1>Email previews</h1>
+        <ul>
+          {Object.keys(samples).flatMap((template) =>
+            LOCALES.map((locale) => (
+              <li>
+                {template} · {locale}: <a href={`/dev/emails/${template}?locale=${locale}`}>HTML</a> ·{" "}
+                <a href={`/dev/emails/${template}?locale=${locale}&format=text`}>text</a>
+              </li>
+            )),
+          )}
+        </ul>
+      </>,
     ),
   )
   .get("/emails/:template", (c) => {
@@ -147,36 +225,52 @@ export const devRoutes = new Hono<AppEnv>()
     return format === "text" ? c.text(`Subject: ${mail.subject}\n\n${mail.text}`) : c.html(mail.html);
   })
   .get("/mailbox.json", async (c) => c.json({ messages: await readMailbox(c.var.deps) }))
+  // One stored mail's HTML as its recipient sees it. It is our own template, but it holds what
+  // registrants typed (names, escaped): no script or outside resource may run in it.
+  .get("/mailbox/:file{[0-9a-f-]{36}\\.html}", async (c) => {
+    const deps = c.var.deps;
+    const [row] = await deps.db.select().from(outbox).where(eq(outbox.id, c.req.param("file").slice(0, -".html".length))).limit(1);
+    if (!row) throw new AppError("not_found", "No mail has that id.");
+    const mail = await renderStoredMail(deps, row);
+    if (!mail) throw new AppError("not_found", "This mail's content is not kept: it went out through Resend.");
+    c.header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'");
+    return c.html(mail.html);
+  })
   .get("/mailbox", async (c) => {
     const messages = await readMailbox(c.var.deps);
-    return c.html(
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <title>Dev mailbox · {c.var.deps.config.appName}</title>
-        </head>
-        <body style="font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem">
-          <h1>Dev mailbox</h1>
-          <p>Newest first, at most {LIMIT}. Mail is not sent anywhere while RESEND_API_KEY is unset.</p>
-          {messages.length === 0 ? <p>No mail yet.</p> : null}
-          {messages.map((m) => (
-            <article style="border-top:1px solid #ddd;padding:.75rem 0">
-              <h2 style="font-size:1.05rem;margin:0">{m.subject ?? `(${m.template})`}</h2>
-              <p style="margin:.25rem 0;color:#555">
-                to {m.to} · {m.template} · {m.locale} · {m.created_at} · status <b>{m.status}</b> · attempts {m.attempts}
-                {m.last_error ? ` · ${m.last_error}` : ""}
-              </p>
-              <ul>
-                {m.links.map((link) => (
-                  <li>
-                    <a href={link}>{link}</a>
-                  </li>
-                ))}
-              </ul>
-              {m.text ? <pre style="white-space:pre-wrap;background:#f6f8fa;padding:.5rem">{m.text}</pre> : null}
-            </article>
-          ))}
-        </body>
-      </html>,
+    return devPage(
+      c,
+      "Dev mailbox",
+      <>
+        <h1>Dev mailbox</h1>
+        <p>
+          Newest first, at most {LIMIT}. {c.var.deps.mailer.kind === "dev" ? "Mail is not sent anywhere while RESEND_API_KEY is unset." : ""}{" "}
+          <a href="/dev/mailbox.json">JSON</a> · <a href="/dev/emails">Email previews</a>
+        </p>
+        {messages.length === 0 ? <p>No mail yet.</p> : null}
+        {messages.map((m) => (
+          <article>
+            <h2>{m.subject ?? `(${m.template})`}</h2>
+            <p class="meta">
+              to {m.to} · {m.template} · {m.locale} · {m.created_at} · status <b>{m.status}</b> · attempts {m.attempts}
+              {m.last_error ? ` · ${m.last_error}` : ""}
+              {m.html ? (
+                <>
+                  {" · "}
+                  <a href={`/dev/mailbox/${m.id}.html`}>view HTML</a>
+                </>
+              ) : null}
+            </p>
+            <ul>
+              {m.links.map((link) => (
+                <li>
+                  <a href={link}>{link}</a>
+                </li>
+              ))}
+            </ul>
+            {m.text ? <pre>{m.text}</pre> : null}
+          </article>
+        ))}
+      </>,
     );
   });

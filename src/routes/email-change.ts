@@ -48,7 +48,7 @@ export const emailChangeRoutes = new Hono<AppEnv>()
     }
     if (newEmail === user.email) {
       await db.batch([guard.succeeded()]);
-      throw new AppError("validation_failed", undefined, { details: [{ path: "new_email", message: "is already this account's address" }] });
+      throw new AppError("validation_failed", undefined, { details: [{ path: "new_email", message: "new_email is already this account's address" }] });
     }
     // A free and a taken address cost the same and answer the same; only the new address's mailbox
     // learns which it was. Past the new address's mail budget nothing is sent, as for register.

@@ -44,7 +44,8 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
     now,
   );
   const writes = [
-    db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, user.id)),
+    // A reset proves the mailbox too: an invited account (src/routes/admin-users.ts) is confirmed by it.
+    db.update(users).set({ passwordHash, emailConfirmedAt: user.emailConfirmedAt ?? now, updatedAt: now }).where(eq(users.id, user.id)),
     revokeUserSessions(db, user.id, "password_changed", now),
     db
       .update(emailTokens)

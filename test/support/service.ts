@@ -33,7 +33,10 @@ export interface TestServiceOptions {
   /** "auto": background work runs at once and settle() awaits it; "manual": it waits for runDeferred(). */
   background?: "auto" | "manual";
   deps?: Partial<Deps>;
-  /** The per-IP budget: effectively none (default), or the strict test bindings (5 a minute per client, 12 per IPv6 /48). */
+  /**
+   * The per-IP and per-API-key budgets: effectively none (default), or the strict test bindings
+   * (5 a minute per client, 12 per IPv6 /48, 3 per admin key).
+   */
   ipBudget?: "unlimited" | "strict";
 }
 
@@ -70,7 +73,8 @@ export async function createTestService(options: TestServiceOptions = {}) {
     options.ipBudget === "strict"
       ? { client: env.STRICT_IP_RATE_LIMITER, site: env.STRICT_IP_SITE_RATE_LIMITER }
       : { client: env.IP_RATE_LIMITER, site: env.IP_SITE_RATE_LIMITER };
-  const deps = await buildDeps(parseConfig(settings), { ipLimiters }, { defer, ...(options.clock ? { clock: options.clock } : {}), ...options.deps });
+  const adminLimiter = options.ipBudget === "strict" ? env.STRICT_ADMIN_RATE_LIMITER : env.ADMIN_RATE_LIMITER;
+  const deps = await buildDeps(parseConfig(settings), { ipLimiters, adminLimiter }, { defer, ...(options.clock ? { clock: options.clock } : {}), ...options.deps });
   const app = createApp(deps);
 
   /** Pipelines (HTTP round trips) this service's database has received so far. */
@@ -110,7 +114,12 @@ export async function createTestService(options: TestServiceOptions = {}) {
     dbName,
     settings,
     /** What the Worker entry (src/index.ts) is handed as env: the settings plus the bindings. */
-    workerEnv: { ...settings, IP_RATE_LIMITER: ipLimiters.client, IP_SITE_RATE_LIMITER: ipLimiters.site } as Record<string, unknown>,
+    workerEnv: {
+      ...settings,
+      IP_RATE_LIMITER: ipLimiters.client,
+      IP_SITE_RATE_LIMITER: ipLimiters.site,
+      ADMIN_RATE_LIMITER: adminLimiter,
+    } as Record<string, unknown>,
     request,
     post: (path: string, json: unknown, token?: string) => request(path, { method: "POST", json, token }),
     /** Runs what waits for runDeferred(), then waits for all background work started so far. */

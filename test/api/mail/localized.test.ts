@@ -18,7 +18,7 @@ async function register(email: string, body: Record<string, unknown>, headers: R
 }
 
 describe("the confirmation mail speaks the user's language", () => {
-  const PT = { subject: "Confirme seu e-mail no Acme", greeting: "Olá, Ana," };
+  const PT = { subject: "Confirme o e-mail da sua conta Acme", greeting: "Olá, Ana," };
   const ES = { subject: "Confirma tu correo electrónico para Acme", greeting: "Hola, Ana:" };
   const EN = { subject: "Confirm your email address for Acme", greeting: "Hi Ana," };
   it.each<{ name: string; body: Record<string, string>; headers: Record<string, string>; subject: string; greeting: string }>([
@@ -45,6 +45,6 @@ describe("the confirmation mail speaks the user's language", () => {
     await t.settle();
     const mails = await mailsTo(email);
     expect(mails).toHaveLength(2);
-    expect(mails[1]!.body.subject).toBe("Redefina sua senha do Acme");
+    expect(mails[1]!.body.subject).toBe("Redefina a senha da sua conta Acme");
   });
 });

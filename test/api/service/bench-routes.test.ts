@@ -44,6 +44,7 @@ describe("bench routes", () => {
       BENCH_ROUTES: "true",
       IP_RATE_LIMITER: env.IP_RATE_LIMITER,
       IP_SITE_RATE_LIMITER: env.IP_SITE_RATE_LIMITER,
+      ADMIN_RATE_LIMITER: env.ADMIN_RATE_LIMITER,
     };
     const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
     const res = await worker.fetch(

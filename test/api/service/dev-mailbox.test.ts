@@ -7,11 +7,19 @@ import { createTestService, TestClock, type TestService } from "../../support/se
 
 // Development runs only on this machine: src/config.ts refuses it with any other PUBLIC_URL.
 const LOCAL = { ENVIRONMENT: "development", PUBLIC_URL: "http://127.0.0.1:8787" };
-const DEV_PATHS = ["/dev/mailbox", "/dev/mailbox.json", "/dev/emails", "/dev/emails/confirm-email?locale=en"];
+const DEV_PATHS = [
+  "/",
+  "/dev/mailbox",
+  "/dev/mailbox.json",
+  `/dev/mailbox/${crypto.randomUUID()}.html`,
+  "/dev/emails",
+  "/dev/emails/confirm-email?locale=en",
+];
 
 const TEMPLATES = ["confirm-email", "already-registered", "reset-password", "password-changed"] as const;
 
 interface MailboxEntry {
+  id: string;
   to: string;
   template: string;
   locale: string;
@@ -20,6 +28,7 @@ interface MailboxEntry {
   last_error: string | null;
   subject: string | null;
   text: string | null;
+  html: string | null;
   links: string[];
 }
 
@@ -57,6 +66,36 @@ describe("GET /dev/mailbox in development without a Resend key", () => {
     expect(html).toContain(email);
     expect(html).toContain("status <b>sent</b> · attempts 1");
   });
+
+  it("is a whole document for a phone's screen", async () => {
+    const t = await createTestService({ settings: { ...LOCAL, RESEND_API_KEY: "" } });
+    const html = await (await t.request("/dev/mailbox")).text();
+    expect(html.startsWith("<!doctype html><html lang=\"en\">")).toBe(true);
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"/>');
+  });
+
+  it("shows each mail's HTML as its recipient sees it, with nothing able to run in it", async () => {
+    const t = await createTestService({ settings: { ...LOCAL, RESEND_API_KEY: "" } });
+    const email = uniqueEmail("dev-html");
+    await register(t, email);
+    const entry = (await mailbox(t)).find((m) => m.to === email)!;
+    expect(await (await t.request("/dev/mailbox")).text()).toContain(`href="/dev/mailbox/${entry.id}.html"`);
+
+    const res = await t.request(`/dev/mailbox/${entry.id}.html`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toMatch(/^default-src 'none'; style-src 'unsafe-inline'/);
+    const html = await res.text();
+    expect(html).toBe(entry.html);
+    expect(html).toContain(`href="${entry.links[0]}"`);
+  });
+
+  it.each(["00000000-0000-4000-8000-000000000000.html", "nope.html", "../mailbox.html"])("answers 404 for /dev/mailbox/%s", async (file) => {
+    const t = await createTestService({ settings: { ...LOCAL, RESEND_API_KEY: "" } });
+    const res = await t.request(`/dev/mailbox/${file}`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("not_found");
+  });
 });
 
 describe("GET /dev/mailbox in development with Resend", () => {
@@ -76,7 +115,12 @@ describe("GET /dev/mailbox in development with Resend", () => {
     clock.advance(5 * 60_000);
     await deliverDueMail(t.deps);
     // Resend has the mail; the token link is not kept, so the mailbox cannot show it any more.
-    expect((await mailbox(t)).find((m) => m.to === email)).toMatchObject({ status: "sent", attempts: 2, text: null, links: [] });
+    const sent = (await mailbox(t)).find((m) => m.to === email)!;
+    expect(sent).toMatchObject({ status: "sent", attempts: 2, text: null, html: null, links: [] });
+    expect(await (await t.request("/dev/mailbox")).text()).not.toContain(`/dev/mailbox/${sent.id}.html`);
+    const view = await t.request(`/dev/mailbox/${sent.id}.html`);
+    expect(view.status).toBe(404);
+    expect(((await view.json()) as { error: { message: string } }).error.message).toMatch(/not kept/);
   });
 });
 
@@ -116,7 +160,7 @@ describe("GET /dev/emails/:template", () => {
     expect(subjects).toEqual([
       "Subject: Confirm your email address for Acme",
       "Subject: Confirma tu correo electrónico para Acme",
-      "Subject: Confirme seu e-mail no Acme",
+      "Subject: Confirme o e-mail da sua conta Acme",
     ]);
   });
 

@@ -20,7 +20,7 @@ async function workerEnv(overrides: Record<string, string | undefined> = {}) {
 function call(path: string, settings: Record<string, unknown>) {
   const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
   const bindings = Object.fromEntries(
-    Object.entries({ IP_RATE_LIMITER: env.IP_RATE_LIMITER, IP_SITE_RATE_LIMITER: env.IP_SITE_RATE_LIMITER, ...settings }).filter(([, v]) => v !== undefined),
+    Object.entries({ IP_RATE_LIMITER: env.IP_RATE_LIMITER, IP_SITE_RATE_LIMITER: env.IP_SITE_RATE_LIMITER, ADMIN_RATE_LIMITER: env.ADMIN_RATE_LIMITER, ...settings }).filter(([, v]) => v !== undefined),
   );
   return worker.fetch(new Request(`${PUBLIC_URL}${path}`) as Request<unknown, IncomingRequestCfProperties>, bindings, ctx);
 }
