@@ -57,7 +57,8 @@ function NewPassword({ prefix, minLength }: { prefix: string; minLength: number 
 // GET /reset
 export const resetPage = new Hono<AppEnv>().use(pageHeaders).get("/", (c) => {
   const config = c.var.deps.config;
-  const minutes = Math.round(config.resetTokenTtl / 60);
+  const ttl = config.resetTokenTtl;
+  const lifetime = ttl < 120 ? `${ttl} seconds` : `${Math.round(ttl / 60)} minutes`;
   return c.html(
     <Page config={config} nonce={c.var.secureHeadersNonce!} title="Reset your password" script={SCRIPT}>
       <View name="request">
@@ -75,7 +76,7 @@ export const resetPage = new Hono<AppEnv>().use(pageHeaders).get("/", (c) => {
         <Mark kind="ok" />
         <h1>Check your email</h1>
         <p id="sent-message"></p>
-        <p class="muted">Follow the link in it, or enter its code here. Either works once, for {minutes} minutes.</p>
+        <p class="muted">Follow the link in it, or enter its code here. Either works once, for {lifetime}.</p>
         <button class="switch" type="button" data-show="code">Enter the code</button>
       </View>
       <View name="choose">
@@ -113,7 +114,7 @@ export const resetPage = new Hono<AppEnv>().use(pageHeaders).get("/", (c) => {
         <Mark kind="error" />
         <h1>This link no longer works</h1>
         <p class="reason">This link is incomplete. Open it from the email again.</p>
-        <p class="muted">Reset links work once, for {minutes} minutes. Enter your email address and we will send you a new one.</p>
+        <p class="muted">Reset links work once, for {lifetime}. Enter your email address and we will send you a new one.</p>
         <form id="renew">
           <div class="fields">
             <label for="renew-email">Email address</label>
