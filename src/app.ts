@@ -17,10 +17,14 @@ import { benchRoutes } from "./routes/bench.ts";
 import { devHomeRoutes, devRoutes } from "./routes/dev.tsx";
 import { exampleRoutes } from "./routes/example.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { emailChangeRoutes } from "./routes/email-change.ts";
 import { loginSecondStepRoutes } from "./routes/login-second-step.ts";
 import { meRoutes } from "./routes/me.ts";
 import { mfaRoutes } from "./routes/mfa.ts";
-import { confirmPage, resetPage } from "./routes/pages.tsx";
+import { sessionsRoutes } from "./routes/sessions.ts";
+import { emailChangePages } from "./routes/pages/email-change.tsx";
+import { resetPage } from "./routes/pages/password.tsx";
+import { confirmPage } from "./routes/pages/sign-up.tsx";
 import { passwordRoutes } from "./routes/password.ts";
 import { loginRoutes, logoutRoutes, tokenRoutes } from "./routes/session.ts";
 import { confirmRoutes, registerRoutes } from "./routes/sign-up.ts";
@@ -67,7 +71,7 @@ export function createApp(deps: Deps) {
     "/v1/*",
     cors({
       origin: (origin) => (deps.config.allowedOrigins.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type"],
       maxAge: 600,
     }),
@@ -89,7 +93,9 @@ export function createApp(deps: Deps) {
   app.route("/v1/login", loginSecondStepRoutes); //    POST /mfa, /passkey/options, /passkey
   app.route("/v1/token", tokenRoutes); //              POST /refresh
   app.route("/v1/logout", logoutRoutes); //            POST
-  app.route("/v1/me", meRoutes); //                    GET /, GET /events
+  app.route("/v1/me", meRoutes); //                    GET /, GET /events, GET /export, DELETE /
+  app.route("/v1/sessions", sessionsRoutes); //        GET /, DELETE /:id
+  app.route("/v1/email/change", emailChangeRoutes); // POST /, POST /confirm, POST /revert
   app.route("/v1/password", passwordRoutes); //        POST /forgot, /reset, /change
   app.route("/v1/mfa", mfaRoutes); //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
   //                                                     /passkeys, /passkeys/challenge, /remove, /recovery-codes
@@ -98,6 +104,7 @@ export function createApp(deps: Deps) {
   app.route("/admin/v1/keys", adminKeyRoutes); //      POST /, GET /, DELETE /:id
   app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
   app.route("/reset", resetPage); //                   GET
+  app.route("/email", emailChangePages); //            GET /confirm, /revert
   if (deps.config.environment === "development") {
     app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template), /webhooks(.json)
     app.route("/example", exampleRoutes); //           GET: the example SPA
