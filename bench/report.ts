@@ -45,7 +45,7 @@ export interface Results {
   phaseSeconds: Record<string, number>;
 }
 
-const WRITE = /^POST /;
+const WRITE = /^(?:POST|DELETE) /;
 
 export function judge(r: Pick<Results, "ratios" | "roundTrips" | "withoutWebhooks">): Target[] {
   const targets: Target[] = [

@@ -18,10 +18,14 @@ import { benchRoutes } from "./routes/bench.ts";
 import { devHomeRoutes, devRoutes } from "./routes/dev.tsx";
 import { exampleRoutes } from "./routes/example.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { emailChangeRoutes } from "./routes/email-change.ts";
 import { loginSecondStepRoutes } from "./routes/login-second-step.ts";
 import { meRoutes } from "./routes/me.ts";
 import { mfaRoutes } from "./routes/mfa.ts";
-import { confirmPage, resetPage } from "./routes/pages.tsx";
+import { sessionsRoutes } from "./routes/sessions.ts";
+import { emailChangePages } from "./routes/pages/email-change.tsx";
+import { resetPage } from "./routes/pages/password.tsx";
+import { confirmPage } from "./routes/pages/sign-up.tsx";
 import { passwordRoutes } from "./routes/password.ts";
 import { loginRoutes, logoutRoutes, tokenRoutes } from "./routes/session.ts";
 import { confirmRoutes, registerRoutes } from "./routes/sign-up.ts";
@@ -68,7 +72,7 @@ export function createApp(deps: Deps) {
     "/v1/*",
     cors({
       origin: (origin) => (deps.config.allowedOrigins.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type"],
       maxAge: 600,
     }),
@@ -92,17 +96,20 @@ export function createApp(deps: Deps) {
     .route("/v1/login", loginSecondStepRoutes) //    POST /mfa, /passkey/options, /passkey
     .route("/v1/token", tokenRoutes) //              POST /refresh
     .route("/v1/logout", logoutRoutes) //            POST
-    .route("/v1/me", meRoutes) //                    GET /, GET /events
+    .route("/v1/me", meRoutes) //                    GET /, GET /events, GET /export, DELETE /
+    .route("/v1/sessions", sessionsRoutes) //        GET /, DELETE /:id
+    .route("/v1/email/change", emailChangeRoutes) // POST /, POST /confirm, POST /revert
     .route("/v1/password", passwordRoutes) //        POST /forgot, /reset, /change
     .route("/v1/mfa", mfaRoutes) //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
   //                                                     /passkeys, /passkeys/challenge, /remove, /recovery-codes
     .route("/.well-known", wellKnownRoutes) //       GET /jwks.json
     .route("/admin/v1/users", adminUserRoutes) //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
     .route("/admin/v1/keys", adminKeyRoutes) //      POST /, GET /, DELETE /:id
-    .route("/openapi.json", openApiRoutes) //      GET: the OpenAPI 3.1 document (src/contract/)
-    .route("/docs", docsRoutes) //                   GET /, /scalar.js: the API reference page
-    .route("/confirm", confirmPage) //                 GET: hosted pages for the mailed links
-    .route("/reset", resetPage); //                    GET
+    .route("/confirm", confirmPage) //               GET: hosted pages for the mailed links
+    .route("/reset", resetPage) //                   GET
+    .route("/email", emailChangePages) //            GET /confirm, /revert
+    .route("/openapi.json", openApiRoutes) //       GET: the OpenAPI 3.1 document (src/contract/)
+    .route("/docs", docsRoutes); //                 GET /, /scalar.js: the API reference page
   if (deps.config.environment === "development") {
     app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template), /webhooks(.json)
     app.route("/example", exampleRoutes); //           GET: the example SPA

@@ -21,6 +21,11 @@ const urlTemplate = z
 const EnvSchema = z.object({
   ENVIRONMENT: z.enum(["production", "development", "test"]).default("production"),
   APP_NAME: z.string().min(1).max(100).default("edge-auth"),
+  // The hosted pages' accent (buttons, links) and logo. The colour goes into CSS, so only a hex
+  // colour is taken; the logo is the one request a page may make elsewhere (its origin alone is
+  // added to the pages' CSP).
+  BRAND_COLOR: optionalText.refine((v) => v === undefined || /^#(?:[0-9a-fA-F]{3}){1,2}$/.test(v), "must be a hex colour like #4f46e5"),
+  LOGO_URL: optionalText.refine((v) => v === undefined || /^https:\/\/[^\s"'<>]+$/.test(v) && URL.canParse(v), "must be an https:// URL"),
   PUBLIC_URL: z
     .string()
     .url()
@@ -192,6 +197,8 @@ function toConfig(e: z.output<typeof EnvSchema>) {
   return {
     environment: e.ENVIRONMENT,
     appName: e.APP_NAME,
+    brandColor: e.BRAND_COLOR,
+    logoUrl: e.LOGO_URL,
     publicUrl: e.PUBLIC_URL,
     jwtAudience: e.JWT_AUDIENCE ?? e.PUBLIC_URL,
     dbUrl: e.DB_URL,
@@ -210,6 +217,9 @@ function toConfig(e: z.output<typeof EnvSchema>) {
     loginUrl: e.LOGIN_URL ?? e.PUBLIC_URL,
     /** The hosted page that asks for an address and sends a reset link (linked from mails). */
     forgotPasswordUrl: pages.forgotPassword,
+    /** The hosted pages of an email change: the new address's link, the old address's cancel/undo link. */
+    emailChangeConfirmUrl: pages.emailChangeConfirm,
+    emailChangeRevertUrl: pages.emailChangeRevert,
     mailFrom: e.MAIL_FROM,
     resendApiKey: e.RESEND_API_KEY,
     resendBaseUrl: e.RESEND_BASE_URL,

@@ -3,6 +3,8 @@ import * as z from "zod";
 import { users } from "../db/schema.ts";
 import { normalizeEmail } from "../lib/email.ts";
 import type { Locale } from "../lib/locale.ts";
+import { AppError } from "../lib/errors.ts";
+import type { MailedCredential } from "./email-tokens.ts";
 
 export const MAX_EMAIL_LENGTH = 254;
 export const MAX_PASSWORD_LENGTH = 256;
@@ -47,6 +49,31 @@ export const nameField = z
   )
   .optional()
   .transform((v) => v || null);
+
+/** The 6-digit code printed beside a mailed link (or an unlock code). */
+export const mailedCodeField = z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the email");
+
+/**
+ * The fields of a body that brings back a mailed credential: `token` (from the link), or `email`
+ * and `code` (typed from the mail). credentialOf turns the body into one or the other.
+ */
+export const credentialFields = {
+  token: z.string().max(4096).optional(),
+  email: emailField.optional(),
+  code: mailedCodeField.optional(),
+};
+
+export function credentialOf(body: { token?: string; email?: string; code?: string }): MailedCredential {
+  if (body.token !== undefined && body.code === undefined) return { token: body.token };
+  if (body.code !== undefined && body.email !== undefined && body.token === undefined) return { email: body.email, code: body.code };
+  const [path, message] =
+    body.token !== undefined
+      ? ["code", "code must not come with token: send one or the other"]
+      : body.code !== undefined
+        ? ["email", "email is required with code"]
+        : ["token", "token is required (or email and code)"];
+  throw new AppError("validation_failed", undefined, { details: [{ path, message }] });
+}
 
 export type UserRow = typeof users.$inferSelect;
 

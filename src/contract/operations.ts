@@ -13,6 +13,8 @@ import {
   TotpActivateBody,
   TotpEnrollBody,
 } from "../routes/mfa.ts";
+import { EmailChangeBody, EmailChangeConfirmBody, EmailChangeRevertBody } from "../routes/email-change.ts";
+import { DeleteAccountBody } from "../routes/me.ts";
 import { ChangeBody, ForgotBody, ResetBody } from "../routes/password.ts";
 import { LoginBody, LogoutBody, RefreshBody } from "../routes/session.ts";
 import { ConfirmBody, RegisterBody, ResendConfirmBody } from "../routes/sign-up.ts";
@@ -46,6 +48,7 @@ export interface Operation {
 const page = (description: string): Answer => ({ description, contentType: "text/html" });
 
 /** What every POST under /v1 can also answer (README, "API"): the body guards and the per-IP budget. */
+// (DELETEs under /v1 pass the same guards.)
 const V1_POST: Record<number, Answer> = {
   400: { codes: ["validation_failed", "malformed_json"] },
   413: { codes: ["payload_too_large"] },
@@ -98,7 +101,7 @@ export const OPERATIONS: Operation[] = [
     bodyExample: { token: "et_…", code_verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk" },
     responses: v1Post({
       200: { description: "Confirmed and logged in (under MFA_REQUIRED: an enrolment step).", body: R.ConfirmAnswer },
-      400: { codes: ["invalid_token", "proof_required", "weak_password"] },
+      400: { codes: ["invalid_token", "invalid_code", "proof_required", "weak_password"] },
       401: { codes: ["invalid_credentials"] },
     }),
   },
@@ -177,6 +180,45 @@ export const OPERATIONS: Operation[] = [
     responses: answers({ 200: { description: "Events, newest first.", body: R.Events }, 401: { codes: ["invalid_token"] } }, USES_DB, ALWAYS),
   },
   {
+    method: "get", path: "/v1/me/export", operationId: "exportAccount", tag: "Account", security: "user",
+    summary: "Everything held about the caller (full IPs and user agents), as a download.",
+    responses: answers({ 200: { description: "The export.", body: R.AccountExport }, 401: { codes: ["invalid_token"] } }, USES_DB, ALWAYS),
+  },
+  {
+    method: "delete", path: "/v1/me", operationId: "deleteAccount", tag: "Account", security: "user",
+    summary: "Erase the account and its personal data; a confirmation is mailed.",
+    body: DeleteAccountBody,
+    responses: v1Post({ 204: { description: "Erased." }, 401: { codes: ["invalid_token", "invalid_credentials"] }, 403: { codes: ["account_disabled", "unlock_required"] } }),
+  },
+  {
+    method: "get", path: "/v1/sessions", operationId: "listSessions", tag: "Account", security: "user",
+    summary: "The caller's live sessions, most recently used first.",
+    responses: answers({ 200: { description: "Sessions.", body: R.OwnSessions }, 401: { codes: ["invalid_token"] } }, USES_DB, ALWAYS),
+  },
+  {
+    method: "delete", path: "/v1/sessions/{id}", operationId: "endSession", tag: "Account", security: "user",
+    summary: "End one of the caller's sessions.",
+    responses: v1Post({ 204: { description: "Ended." }, 401: { codes: ["invalid_token"] }, 404: { codes: ["not_found"] } }),
+  },
+  {
+    method: "post", path: "/v1/email/change", operationId: "changeEmail", tag: "Account", security: "user",
+    summary: "Ask to move the account to a new address; the same answer for a free and a taken one.",
+    body: EmailChangeBody,
+    responses: v1Post({ 202: { description: "Accepted.", body: R.Message }, 401: { codes: ["invalid_token", "invalid_credentials"] }, 403: { codes: ["account_disabled", "unlock_required"] } }),
+  },
+  {
+    method: "post", path: "/v1/email/change/confirm", operationId: "confirmEmailChange", tag: "Account",
+    summary: "Confirm the new address with its mailed token, or the address and its code.",
+    body: EmailChangeConfirmBody,
+    responses: v1Post({ 200: { description: "Changed.", body: R.EmailChanged }, 400: { codes: ["invalid_token", "invalid_code"] }, 403: { codes: ["account_disabled"] } }),
+  },
+  {
+    method: "post", path: "/v1/email/change/revert", operationId: "revertEmailChange", tag: "Account",
+    summary: "Cancel a pending change, or undo one made in the last 72 hours (the old address's mail).",
+    body: EmailChangeRevertBody,
+    responses: v1Post({ 200: { description: "Cancelled or undone.", body: R.EmailReverted }, 400: { codes: ["invalid_token"] } }),
+  },
+  {
     method: "post", path: "/v1/password/forgot", operationId: "forgotPassword", tag: "Password",
     summary: "Mail a reset link. The same answer for every address.",
     body: ForgotBody,
@@ -186,7 +228,7 @@ export const OPERATIONS: Operation[] = [
     method: "post", path: "/v1/password/reset", operationId: "resetPassword", tag: "Password",
     summary: "Choose a new password with the mailed token; every session ends.",
     body: ResetBody,
-    responses: v1Post({ 200: { description: "Changed: log in with the new password.", body: R.Message }, 400: { codes: ["invalid_token", "weak_password"] }, 403: { codes: ["account_disabled"] } }),
+    responses: v1Post({ 200: { description: "Changed: log in with the new password.", body: R.Message }, 400: { codes: ["invalid_token", "invalid_code", "weak_password"] }, 403: { codes: ["account_disabled"] } }),
   },
   {
     method: "post", path: "/v1/password/change", operationId: "changePassword", tag: "Password", security: "user",
@@ -259,6 +301,8 @@ export const OPERATIONS: Operation[] = [
   { method: "get", path: "/docs", operationId: "docs", tag: "Service", summary: "This document, rendered.", responses: answers({ 200: page("The API reference.") }, ALWAYS) },
   { method: "get", path: "/docs/scalar.js", operationId: "docsScript", tag: "Service", summary: "The reference page's script, from this origin.", responses: answers({ 200: { description: "JavaScript.", contentType: "text/javascript" } }, ALWAYS) },
   { method: "get", path: "/confirm", operationId: "confirmPage", tag: "Pages", summary: "Hosted page for the mailed confirmation link (token in the fragment).", responses: answers({ 200: page("The page.") }, ALWAYS) },
+  { method: "get", path: "/email/confirm", operationId: "emailConfirmPage", tag: "Pages", summary: "Hosted page for the mailed email-change link.", responses: answers({ 200: page("The page.") }, ALWAYS) },
+  { method: "get", path: "/email/revert", operationId: "emailRevertPage", tag: "Pages", summary: "Hosted page for the mailed link that undoes an email change.", responses: answers({ 200: page("The page.") }, ALWAYS) },
   { method: "get", path: "/reset", operationId: "resetPage", tag: "Pages", summary: "Hosted page for the mailed reset link (token in the fragment).", responses: answers({ 200: page("The page.") }, ALWAYS) },
   {
     method: "post", path: "/webhooks/resend", operationId: "resendWebhook", tag: "Webhooks",

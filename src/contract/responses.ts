@@ -69,6 +69,41 @@ export const Me = z.object({
 const event = { type: z.string(), time, ip: z.string().nullable(), user_agent: z.string().nullable() };
 export const Events = z.object({ events: z.array(z.object(event)) });
 
+export const AccountExport = z.object({
+  exported_at: time,
+  account: z.object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    locale: z.string().nullable(),
+    roles: z.array(z.string()),
+    email_confirmed_at: timeOrNull,
+    created_at: time,
+    updated_at: timeOrNull,
+  }),
+  sessions: z.array(
+    z.object({
+      id: z.string(),
+      created_at: time,
+      last_used_at: timeOrNull,
+      expires_at: time,
+      ended_at: timeOrNull,
+      ended_because: z.string().nullable(),
+      ip: z.string().nullable(),
+      user_agent: z.string().nullable(),
+      current: z.boolean(),
+    }),
+  ),
+  audit_events: z.array(z.object(event)),
+});
+export const OwnSessions = z.object({
+  sessions: z.array(
+    z.object({ id: z.string(), created_at: time, last_used_at: time, user_agent: z.string().nullable(), ip: z.string().nullable(), current: z.boolean() }),
+  ),
+});
+export const EmailChanged = z.object({ message: z.string(), email: z.string() });
+export const EmailReverted = EmailChanged.extend({ reverted: z.boolean() });
+
 export const Jwks = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string() })) });
 export const Health = z.object({ status: z.literal("ok") });
 

@@ -42,11 +42,13 @@ export const registrations = sqliteTable(
   (t) => [index("registrations_email").on(t.email, t.createdAt), index("registrations_expires").on(t.expiresAt)],
 );
 
-export type EmailTokenPurpose = "confirm_email" | "reset_password" | "unlock_login";
+export type EmailTokenPurpose = "confirm_email" | "reset_password" | "unlock_login" | "change_email" | "revert_email";
 
 // Only an HMAC of a token is stored; the token itself exists in the mail (and the outbox,
 // encrypted) alone. Confirmation tokens belong to an address (no user exists yet); the others to a
-// user.
+// user. `email` is the address the mail went to (for an email change, the new address; for its
+// cancel/undo link, the address to restore). A mail's link and its 6-digit code are one row: using
+// either spends both.
 export const emailTokens = sqliteTable(
   "email_tokens",
   {
@@ -55,8 +57,14 @@ export const emailTokens = sqliteTable(
     email: text("email"),
     purpose: text("purpose").$type<EmailTokenPurpose>().notNull(),
     tokenHash: text("token_hash").notNull(),
-    /** Wrong proofs or codes presented with this token; at the limit the token is spent. */
+    /** Wrong proofs (or unlock codes) presented with this token; at the limit the token is spent. */
     failedAttempts: integer("failed_attempts").notNull().default(0),
+    /** HMAC of the mail's 6-digit code (src/auth/email-tokens.ts); null once voided by wrong codes. */
+    codeHash: text("code_hash"),
+    /** Wrong codes typed for this row's address; at the limit the code (not the link) is void. */
+    codeFailedAttempts: integer("code_failed_attempts").notNull().default(0),
+    /** Email change: the session that asked for it, which is the one kept when the change happens. */
+    sessionId: text("session_id"),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
     usedAt: integer("used_at"),
@@ -79,6 +87,8 @@ export const sessions = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     revokedAt: integer("revoked_at"),
     revokedReason: text("revoked_reason"),
+    /** Set when the session is opened and at each refresh (never by requests that only verify the access token). */
+    lastUsedAt: integer("last_used_at"),
     ip: text("ip"),
     userAgent: text("user_agent"),
     /** How the session was opened (RFC 8176 values: pwd, otp, hwk); its access tokens carry it. */
@@ -140,6 +150,11 @@ export const outbox = sqliteTable(
     deadlineAt: integer("deadline_at").notNull(),
     lastError: text("last_error"),
     providerId: text("provider_id"),
+    /**
+     * The mail about a deleted account: once it is finished (sent or given up), its recipient is
+     * erased too, so nothing in the database names the address any more.
+     */
+    forgetRecipient: integer("forget_recipient", { mode: "boolean" }).notNull().default(false),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

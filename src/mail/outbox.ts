@@ -13,6 +13,8 @@ export const DEFAULT_DEADLINE_MS = 24 * 3600_000;
 // 15 mails are 32 of the 50 subrequests a Workers Free invocation may make, which the cron shares
 // with webhook delivery and housekeeping (src/index.ts).
 export const CRON_BATCH = 15;
+/** What a finished row with forgetRecipient holds instead of the address. */
+export const ERASED_RECIPIENT = "(erased)";
 
 export interface MailRequest<T extends TemplateName> {
   userId: string | null;
@@ -22,6 +24,8 @@ export interface MailRequest<T extends TemplateName> {
   locale: Locale;
   /** A mail carrying a token is useless after the token expires. */
   expiresAt?: number;
+  /** Erase the recipient once the mail is finished (the account it was about is gone). */
+  forgetRecipient?: boolean;
 }
 
 export type OutboxRow = typeof outbox.$inferSelect;
@@ -52,6 +56,7 @@ export async function queueMail<T extends TemplateName>(deps: MailDeps, mail: Ma
     deadlineAt: Math.min(now + DEFAULT_DEADLINE_MS, mail.expiresAt ?? Number.MAX_SAFE_INTEGER),
     lastError: null,
     providerId: null,
+    forgetRecipient: mail.forgetRecipient ?? false,
     createdAt: now,
     updatedAt: now,
   };
@@ -109,9 +114,11 @@ async function deliverRow(deps: MailDeps, row: OutboxRow, suppressedFor: string 
   // Only the holder of this claim records the outcome: a worker whose lease ran out and was
   // re-claimed cannot overwrite what the newer claim wrote.
   const finish = async (status: OutboxStatus, values: Partial<OutboxRow> = {}) => {
+    // The last mail to a deleted account: once finished, nothing in the row names the address.
+    const forget: Partial<OutboxRow> = row.forgetRecipient ? { toEmail: ERASED_RECIPIENT, userId: null, payload: null } : {};
     await db
       .update(outbox)
-      .set({ ...values, status, claimedUntil: null, updatedAt: clock.now() })
+      .set({ ...values, ...forget, status, claimedUntil: null, updatedAt: clock.now() })
       .where(and(eq(outbox.id, row.id), eq(outbox.status, "sending"), eq(outbox.claimedUntil, row.claimedUntil ?? -1)));
     logEvent("mail_attempt", { outboxId: row.id, template: row.template, attempts: row.attempts, status, reason: values.lastError ?? null });
   };

@@ -4,6 +4,7 @@ import { desc, eq } from "drizzle-orm";
 import { UNLOCK_CODE_TTL_SECONDS } from "../auth/link-mails.ts";
 import { renderEmail, type TemplateData, type TemplateName } from "../mail/templates.ts";
 import type { Config } from "../config.ts";
+import { EMAIL_CHANGE_UNDO_HOURS } from "../auth/email-change.ts";
 import { outbox } from "../db/schema.ts";
 import type { AppEnv, Deps } from "../deps.ts";
 import { AppError } from "../lib/errors.ts";
@@ -20,11 +21,13 @@ const LIMIT = 100;
 
 // Data for previews; the token in the links is a placeholder that no endpoint accepts.
 const PREVIEW_TOKEN = "preview-token-not-valid";
+const PREVIEW_CODE = "123456";
 const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
   "confirm-email": (config) => ({
     appName: config.appName,
     name: "Ana",
     link: config.confirmUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
     expiresInSeconds: config.confirmTokenTtl,
   }),
   "already-registered": (config) => ({
@@ -37,6 +40,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     appName: config.appName,
     name: "Ana",
     link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
     expiresInSeconds: config.resetTokenTtl,
   }),
   "password-changed": (config) => ({
@@ -51,12 +55,13 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     appName: config.appName,
     name: "Ana",
     link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
     expiresInSeconds: config.confirmTokenTtl,
   }),
   "unlock-code": (config) => ({
     appName: config.appName,
     name: "Ana",
-    code: "123456",
+    code: PREVIEW_CODE,
     expiresInSeconds: UNLOCK_CODE_TTL_SECONDS,
     resetUrl: config.forgotPasswordUrl,
   }),
@@ -70,6 +75,23 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     recoveryCodesLeft: 2,
     resetUrl: config.forgotPasswordUrl,
   }),
+  "email-change-confirm": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    link: config.emailChangeConfirmUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
+    expiresInSeconds: config.confirmTokenTtl,
+  }),
+  "email-change-requested": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    newEmail: "ana.new@example.com",
+    when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString(),
+    link: config.emailChangeRevertUrl.replace("{token}", PREVIEW_TOKEN),
+    undoSeconds: EMAIL_CHANGE_UNDO_HOURS * 3600,
+  }),
+  "email-in-use": (config) => ({ appName: config.appName, name: "Ana", loginUrl: config.loginUrl }),
+  "account-deleted": (config) => ({ appName: config.appName, name: "Ana", when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString() }),
 };
 
 function isTemplateName(name: string): name is TemplateName {

@@ -2,8 +2,8 @@ import { Hono, type Context } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
 import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
-import { consumeUserToken } from "../auth/email-tokens.ts";
-import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
+import { consumeUserCredential, refuseCredential, unspendToken } from "../auth/email-tokens.ts";
+import { credentialFields, credentialOf, emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
 import { checkNewPassword } from "../auth/new-password.ts";
@@ -59,7 +59,7 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
 
 // POST /v1/password/forgot, /v1/password/reset, /v1/password/change
 export const ForgotBody = z.object({ email: emailField });
-export const ResetBody = z.object({ token: z.string().max(4096), password: passwordField });
+export const ResetBody = z.object({ ...credentialFields, password: passwordField });
 export const ChangeBody = z.object({ current_password: passwordField, new_password: passwordField });
 
 export const passwordRoutes = new Hono<AppEnv>()
@@ -85,22 +85,22 @@ export const passwordRoutes = new Hono<AppEnv>()
   .post("/reset", validateJson(ResetBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock, passwords } = deps;
-    const { token, password } = c.req.valid("json");
+    const body = c.req.valid("json");
+    const credential = credentialOf(body);
+    const password = body.password;
     // Checks that need no account run before the token is touched, so a weak choice costs nothing.
     await checkNewPassword(deps, password, { requestId: c.var.requestId });
     const now = clock.now();
-    // Consumed before the password changes: of two concurrent requests with one token, one wins.
-    const consumed = await consumeUserToken(deps, token, "reset_password", now);
-    if (!consumed) throw new AppError("invalid_token");
+    // Consumed before the password changes: of two concurrent requests with one link (or its code),
+    // one wins.
+    const consumed = await consumeUserCredential(deps, credential, "reset_password", now);
+    if (!consumed) throw await refuseCredential(deps, c.var.client, credential, "reset_password", now);
     const user = consumed.user;
     try {
       checkPasswordPolicy(password, passwordPolicy(deps.config, user.email));
     } catch (err) {
       // Refused for this account (e.g. it contains the address): give the link back.
-      await db
-        .update(emailTokens)
-        .set({ usedAt: null })
-        .where(and(eq(emailTokens.tokenHash, consumed.tokenHash), eq(emailTokens.usedAt, now)));
+      await db.batch([unspendToken(db, consumed.token.id, now)]);
       throw err;
     }
     if (user.disabledAt !== null) throw new AppError("account_disabled");
@@ -136,8 +136,9 @@ export const passwordRoutes = new Hono<AppEnv>()
       const { db, clock, passwords } = deps;
       const auth = c.var.auth;
       const body = c.req.valid("json");
-      // The address in the token is the account's (addresses never change), so every check of the
-      // new password runs before any database work.
+      // Every check of the new password runs before any database work, against the address in the
+      // access token (after an email change it may be the previous one until the next refresh: the
+      // policy is checked again below against the account's address).
       await checkNewPassword(deps, body.new_password, { email: auth.email, requestId: c.var.requestId });
       const now = clock.now();
       // The current password is guessed against the same guard as login: a stolen access token
@@ -156,6 +157,14 @@ export const passwordRoutes = new Hono<AppEnv>()
       if (!verdict.ok) {
         await db.batch([...guard.failed(now), recordAudit(db, "login_failed", user.id, c.var.client, now)]);
         throw new AppError("invalid_credentials", "The current password is incorrect.");
+      }
+      if (user.email !== auth.email) {
+        try {
+          checkPasswordPolicy(body.new_password, passwordPolicy(deps.config, user.email));
+        } catch (err) {
+          await db.batch([guard.succeeded()]);
+          throw err;
+        }
       }
       const change = await changePasswordWrites(c, user, await passwords.hash(body.new_password), now);
       // Every session ends (the batch revokes them first), then the caller gets a fresh one.

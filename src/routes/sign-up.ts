@@ -3,9 +3,9 @@ import { and, desc, eq, gt, inArray, isNull, notInArray, sql } from "drizzle-orm
 import * as z from "zod";
 import { chooseLocale } from "../lib/locale.ts";
 import { recordAudit } from "../auth/audit.ts";
-import { countWrongAttempt, readLiveToken, spendToken } from "../auth/email-tokens.ts";
+import { countWrongAttempt, locateCredential, refuseCredential, spendToken } from "../auth/email-tokens.ts";
 import { prepareConfirmation } from "../auth/link-mails.ts";
-import { emailField, nameField, passwordField, recipientOf, toUserJson, type UserRow } from "../auth/identity.ts";
+import { credentialFields, credentialOf, emailField, nameField, passwordField, recipientOf, toUserJson, type UserRow } from "../auth/identity.ts";
 import { checkNewPassword } from "../auth/new-password.ts";
 import { openSession, PASSWORD_ONLY } from "../auth/sessions.ts";
 import { enrollableMethods } from "../auth/factors.ts";
@@ -17,7 +17,7 @@ import type { AppEnv } from "../deps.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { encodeBase64Url, sha256, timingSafeEqual } from "../lib/crypto/encoding.ts";
-import { hashToken, isWellFormedToken, randomId } from "../lib/crypto/tokens.ts";
+import { randomId } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
 import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
@@ -43,7 +43,7 @@ export const RegisterBody = z.object({
   locale: z.string().max(35).optional(),
   code_challenge: codeChallengeField.optional(),
 });
-export const ConfirmBody = z.object({ token: z.string().max(4096), password: passwordField.optional(), code_verifier: codeVerifierField.optional() });
+export const ConfirmBody = z.object({ ...credentialFields, password: passwordField.optional(), code_verifier: codeVerifierField.optional() });
 export const ResendConfirmBody = z.object({ email: emailField });
 
 // POST /v1/register
@@ -127,15 +127,17 @@ export const confirmRoutes = new Hono<AppEnv>()
       const deps = c.var.deps;
       const { db, clock, passwords } = deps;
       const body = c.req.valid("json");
-      // The token proves the mailbox; the proof says which registration the confirmer made. A
-      // token alone (a link scanner, an unsolicited mail clicked) activates nothing.
+      // The token (or the address and code) proves the mailbox; the proof says which registration
+      // the confirmer made. A token alone (a link scanner, an unsolicited mail clicked) activates
+      // nothing.
       if (body.password === undefined && body.code_verifier === undefined) throw new AppError("proof_required");
-      if (!isWellFormedToken(body.token)) throw new AppError("invalid_token");
+      const credential = credentialOf(body);
       const now = clock.now();
-      const tokenHash = await hashToken(deps.tokenKey, body.token);
-      const tokenEmail = db.select({ email: emailTokens.email }).from(emailTokens).where(eq(emailTokens.tokenHash, tokenHash));
+      const where = await locateCredential(deps, credential, "confirm_email", now);
+      if (!where) throw new AppError("invalid_token");
+      const tokenEmail = db.select({ email: emailTokens.email }).from(emailTokens).where(where.live);
       const [tokenRows, pending] = await db.batch([
-        readLiveToken(db, tokenHash, "confirm_email", now),
+        db.select().from(emailTokens).where(where.live).limit(1),
         db
           .select()
           .from(registrations)
@@ -143,7 +145,7 @@ export const confirmRoutes = new Hono<AppEnv>()
           .orderBy(desc(registrations.createdAt)),
       ]);
       const token = tokenRows[0];
-      if (!token?.email) throw new AppError("invalid_token");
+      if (!token?.email) throw await refuseCredential(deps, c.var.client, credential, "confirm_email", now);
 
       // One password derivation whichever proof is given.
       let match: number;
