@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -67,7 +67,8 @@ function send(payload: string, signedPayload = payload) {
 describe("README's webhook receiver", () => {
   it("accepts a signed message (204) and prints it", async () => {
     expect((await send(body)).status).toBe(204);
-    expect(stdout).toContain("msg_readme user.created 3 user-1");
+    // The receiver answers before its console line reaches our pipe: wait for the line, not a time.
+    await vi.waitFor(() => expect(stdout).toContain("msg_readme user.created 3 user-1"), { timeout: 10_000 });
   });
 
   it("refuses a tampered one (400)", async () => {
