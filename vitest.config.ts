@@ -3,8 +3,9 @@ import { unstable_readConfig } from "wrangler";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-// Two projects share one global setup (test/global-setup.ts), which starts the local libSQL server
-// and the Resend stand-in and provides their URLs (and the libSQL server's token):
+// Two projects share one global setup (test/global-setup.ts), which starts the local libSQL server,
+// the Resend stand-in and the webhook receivers' stand-in and provides their URLs (and the libSQL
+// server's token):
 // - "node": tests of the local tools (libSQL server conformance) running in Node;
 // - "workers": everything else, inside workerd with wrangler.toml's compatibility date and flags.
 //
@@ -66,6 +67,7 @@ export default defineConfig({
                 LIBSQL_BASE_URL: inject<string>("libsqlBaseUrl"),
                 LIBSQL_AUTH_TOKEN: inject<string>("libsqlAuthToken"),
                 RESEND_STAND_IN_URL: inject<string>("resendBaseUrl"),
+                WEBHOOK_STAND_IN_URL: inject<string>("webhookStandInUrl"),
               },
               // Every test request comes from a handful of IPs, so wrangler.toml's per-IP budget
               // (60 POSTs a minute) would cut busy test files short; the STRICT_ pair is what

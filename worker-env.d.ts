@@ -5,6 +5,7 @@ declare namespace Cloudflare {
     LIBSQL_BASE_URL: string;
     LIBSQL_AUTH_TOKEN: string;
     RESEND_STAND_IN_URL: string;
+    WEBHOOK_STAND_IN_URL: string;
     IP_RATE_LIMITER: RateLimit;
     IP_SITE_RATE_LIMITER: RateLimit;
     STRICT_IP_RATE_LIMITER: RateLimit;

@@ -53,6 +53,15 @@ export async function tokenFromMailbox(base: string, email: string, template: st
   return decodeURIComponent(link.slice(link.indexOf("#token=") + "#token=".length));
 }
 
+/** The 6-digit code of the newest mail of `template` to `email` in the dev mailbox. */
+export async function codeFromMailbox(base: string, email: string, template: string): Promise<string> {
+  const box = await expectStatus(call(base, "/dev/mailbox.json"), 200, "dev mailbox");
+  const messages = box.messages as Array<{ to: string; template: string; text: string | null }>;
+  const code = /\n([0-9]{6})\n/.exec(messages.find((m) => m.to === email && m.template === template)?.text ?? "")?.[1];
+  if (!code) throw new Error(`no ${template} mail with a code for a bench address in the dev mailbox`);
+  return code;
+}
+
 export async function registerUnconfirmed(base: string, email: string): Promise<void> {
   await expectStatus(call(base, "/v1/register", { json: { email, password: PASSWORD } }), 202, "register");
 }

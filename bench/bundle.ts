@@ -1,7 +1,7 @@
 // The deployable bundle (`wrangler deploy --dry-run`): its size, what fills it, and how long the
 // Worker takes to start (wrangler's local startup profile of that same bundle).
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -33,7 +33,6 @@ export async function buildBundle(outdir: string): Promise<BundleReport> {
   const metafile = join(outdir, "meta.json");
   const { stdout } = await run(...wranglerCommand(["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile]), { cwd: ROOT, env: ENV });
   const path = join(outdir, "index.js");
-  writeBenchConfig(outdir);
   const code = readFileSync(path);
   const upload = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(stdout);
   return {
@@ -43,26 +42,6 @@ export async function buildBundle(outdir: string): Promise<BundleReport> {
     wrangler: upload ? { totalKiB: Number(upload[1]), gzipKiB: Number(upload[2]) } : null,
     byPackage: sizeByPackage(metafile),
   };
-}
-
-/**
- * The configuration `wrangler dev --no-bundle` runs the built Worker with: the project's, but its
- * module rules find the text modules the dry run wrote beside index.js (`<hash>-app.js`, …), where
- * the project's globs name their source paths.
- */
-function writeBenchConfig(outdir: string): void {
-  const project = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
-  // Every [[rules]] table, down to the next table header.
-  let inRules = false;
-  const withoutRules = project
-    .split("\n")
-    .filter((line) => {
-      if (/^\[/.test(line)) inRules = line.trim() === "[[rules]]";
-      return !inRules;
-    })
-    .join("\n");
-  const rules = '\n[[rules]]\ntype = "Text"\nglobs = ["*-*.js", "*-*.css", "*-*.html"]\nfallthrough = true\n';
-  writeFileSync(join(outdir, "wrangler.toml"), withoutRules + rules);
 }
 
 function sizeByPackage(metafile: string): Array<{ name: string; bytes: number }> {

@@ -43,7 +43,10 @@ export interface Results {
     /** Login p50 next to one hash and one bare libSQL round trip (/bench/db − bare route), all at 1 connection. */
     login: { p50: number; hashP50: number; roundTripP50: number };
   };
+  /** With one webhook endpoint configured. */
   roundTrips: RoundTrips[];
+  /** The endpoints that emitted webhook events, counted again with no endpoint configured. */
+  withoutWebhooks: RoundTrips[];
   bundle: Omit<BundleReport, "path">;
   startup: Startup;
   drain: DrainResult;
@@ -62,7 +65,7 @@ export interface Startup {
   cold: ColdStart[];
 }
 
-const WRITE = /^POST /;
+const WRITE = /^(?:POST|DELETE) /;
 export const BUNDLE_GZIP_TARGET_KIB = 150;
 export const STARTUP_CPU_TARGET_MS = 20;
 
@@ -74,7 +77,7 @@ export function bundleGzipKiB(bundle: Pick<BundleReport, "gzipBytes" | "wrangler
 export const DRAIN_TARGET_PER_MINUTE = 2000;
 
 export function judge(
-  r: Pick<Results, "ratios" | "roundTrips" | "drain" | "mixed"> & { bundle: Pick<BundleReport, "gzipBytes" | "wrangler">; startup: Pick<Startup, "profile" | "cold"> },
+  r: Pick<Results, "ratios" | "roundTrips" | "withoutWebhooks" | "drain" | "mixed"> & { bundle: Pick<BundleReport, "gzipBytes" | "wrangler">; startup: Pick<Startup, "profile" | "cold"> },
 ): Target[] {
   const times = (v: number) => `${v.toFixed(3)} ×`;
   const targets: Target[] = [
@@ -120,6 +123,13 @@ export function judge(
     measured: over.length ? `over: ${over.join(", ")}` : `max ${worst}`,
     met: over.length === 0,
   });
+  const pairs = r.withoutWebhooks.map((plain) => ({ plain, hooked: r.roundTrips.find((t) => t.endpoint === plain.endpoint)! }));
+  const added = pairs.filter(({ plain, hooked }) => hooked.responsePath !== plain.responsePath).map(({ plain }) => plain.endpoint);
+  targets.push({
+    target: "emitting webhook events adds 0 libSQL requests to the response path",
+    measured: pairs.length === 0 ? "no endpoint emitted events" : added.length ? `differs: ${added.join(", ")}` : `0 added (${pairs.length} endpoints that emit)`,
+    met: pairs.length > 0 && added.length === 0,
+  });
   return targets;
 }
 
@@ -157,10 +167,19 @@ export function formatResults(r: Results): string {
       `requests (a bare select-1 round trip costs ${ms(l.roundTripP50)} ms seen from the Worker: /bench/db − bare route, 1 connection).`,
   );
   out.push("");
+  const plain = new Map(r.withoutWebhooks.map((t) => [t.endpoint, t]));
   out.push(
     table(
-      ["endpoint", "status", "libSQL requests: response path", "total incl. mail in waitUntil", "write statements (total)"],
-      r.roundTrips.map((t) => [t.endpoint, t.status, t.responsePath, t.total, t.writes]),
+      [
+        "endpoint",
+        "status",
+        "libSQL requests: response path",
+        "… without a webhook endpoint",
+        "total incl. mail and webhooks in waitUntil",
+        "write statements (total)",
+        "webhook messages",
+      ],
+      r.roundTrips.map((t) => [t.endpoint, t.status, t.responsePath, plain.get(t.endpoint)?.responsePath ?? "", t.total, t.writes, t.webhooks]),
     ),
   );
   out.push("");

@@ -18,6 +18,8 @@ import { formatResults, formatScale, judge, type Machine, type Results } from ".
 import { FULL_SCALE, libsqlClient, measureScale, seedExpired, seedScale, type ScaleCounts, type ScaleResult } from "./scale.ts";
 import { startDbGate } from "./db-gate.ts";
 import { countRoundTrips, libsqlCounter } from "./round-trips.ts";
+import { generateWebhookSecret } from "../src/lib/crypto/webhook-secrets.ts";
+import { startWebhookStandIn } from "../tools/webhook-stand-in/server.ts";
 import { generateSecrets, startLibsql, startWorker, stopEverything, wranglerCommand, type DevWorker, type Libsql } from "./stack.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -139,12 +141,29 @@ async function main(): Promise<number> {
       startWorker({ dir, name, bundle: bundle.path, dbUrl, dbAuthToken: libsql.authToken, settings: { ...settings, ...extra.settings }, cold: extra.cold });
 
     // Round trips are counted through the gate, on a Worker of their own; the load runs without it.
+    // That Worker has one webhook endpoint (a local receiver verifying every message), so the counts
+    // include emitting and delivering events; the endpoints that emit are counted again on a Worker
+    // without one, which is how "an event adds no round trip to the response" is measured.
     console.log("counting libSQL requests per endpoint…");
     const gate = await startDbGate(libsql.url);
     running.push(gate.close);
-    const counting: DevWorker = await worker("round-trips", gate.url);
+    const receivers = await startWebhookStandIn();
+    running.push(receivers.close);
+    const secret = generateWebhookSecret();
+    receivers.receivers.register("bench", secret);
+    const webhookRequests = () => receivers.receivers.requests("bench")?.length ?? 0;
+    const endpoints = JSON.stringify([{ url: `${receivers.url}/hooks/bench`, secret }]);
+    const counting: DevWorker = await startWorker({ dir, name: "round-trips", bundle: bundle.path, dbUrl: gate.url, dbAuthToken: libsql.authToken, settings: { ...settings, WEBHOOK_ENDPOINTS: endpoints } });
     running.push(counting.stop);
-    const roundTrips = await countRoundTrips(counting.base, libsql, gate, plan.trials);
+    const roundTrips = await countRoundTrips(counting.base, libsql, gate, plan.trials, { webhookRequests });
+    await running.pop()!();
+    const refused = receivers.receivers.requests("bench")!.filter((r) => r.verdict !== "accepted");
+    if (refused.length > 0) throw new Error(`the webhook receiver refused ${refused.length} message(s): ${refused[0]!.reason}`);
+    const emitting = roundTrips.filter((t) => t.webhooks > 0).map((t) => t.endpoint);
+    const silent: DevWorker = await worker("round-trips-without-webhooks", gate.url);
+    running.push(silent.stop);
+    const withoutWebhooks = await countRoundTrips(silent.base, libsql, gate, plan.trials, { only: emitting });
+    await running.pop()!();
     await running.pop()!();
     await running.pop()!();
     phase("round trips");
@@ -267,11 +286,12 @@ async function main(): Promise<number> {
       load,
       ratios,
       roundTrips,
+      withoutWebhooks,
       bundle: bundleReport,
       startup: { readyMs: loaded.startup.readyMs, profile, cold: coldStarts },
       drain,
       mixed,
-      targets: judge({ ratios, roundTrips, bundle: bundleReport, startup: { profile, cold: coldStarts }, drain, mixed }),
+      targets: judge({ ratios, roundTrips, withoutWebhooks, bundle: bundleReport, startup: { profile, cold: coldStarts }, drain, mixed }),
       phaseSeconds: phases,
     };
     mkdirSync(join(HERE, "results"), { recursive: true });

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { settingNames } from "../src/config.ts";
 import { generateSigningKeyJwk } from "../src/lib/crypto/jwt.ts";
@@ -128,9 +128,8 @@ export async function startWorker(opts: WorkerOptions): Promise<DevWorker> {
       "dev",
       opts.bundle,
       "--no-bundle",
-      // The bindings (per-IP rate limiters) and flags come from the project's config, as in npm start
-      // (the copy bench/bundle.ts wrote beside the bundle, whose rules find its text modules).
-      "--config", join(dirname(opts.bundle), "wrangler.toml"),
+      // The bindings (per-IP rate limiters) and flags come from the project's config, as in npm start.
+      "--config", join(ROOT, "wrangler.toml"),
       "--ip", HOST,
       "--port", String(port),
       "--inspector-port", String(inspectorPort),

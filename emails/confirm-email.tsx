@@ -6,6 +6,8 @@ export interface ConfirmEmailData {
   appName: string;
   name: string | null;
   link: string;
+  /** Six digits that do what the link does (typed on the page instead of following the link). */
+  code?: string | null;
   /** The link's lifetime. */
   expiresInSeconds: number;
 }
@@ -15,21 +17,24 @@ const copy: Record<Locale, LinkMailCopy> = {
     subject: (appName) => `Confirm your email address for ${appName}`,
     intro: (appName) => `Thanks for signing up for ${appName}. Please confirm that this is your email address.`,
     action: "Confirm email address",
-    expiry: (duration) => `This link expires in ${duration}.`,
+    codeIntro: "Or enter this code on the confirmation page:",
+    expiry: (duration) => `The link and the code expire in ${duration}.`,
     notYou: "If you did not create an account, you can ignore this email.",
   },
   es: {
     subject: (appName) => `Confirma tu correo electrónico para ${appName}`,
     intro: (appName) => `Gracias por registrarte en ${appName}. Confirma que esta es tu dirección de correo electrónico.`,
     action: "Confirmar correo electrónico",
-    expiry: (duration) => `Este enlace caduca en ${duration}.`,
+    codeIntro: "O introduce este código en la página de confirmación:",
+    expiry: (duration) => `El enlace y el código caducan en ${duration}.`,
     notYou: "Si no creaste una cuenta, puedes ignorar este correo.",
   },
   "pt-BR": {
     subject: (appName) => `Confirme o e-mail da sua conta ${appName}`,
     intro: (appName) => `Obrigado por criar sua conta ${appName}. Confirme que este é o seu endereço de e-mail.`,
     action: "Confirmar e-mail",
-    expiry: (duration) => `Este link expira em ${duration}.`,
+    codeIntro: "Ou digite este código na página de confirmação:",
+    expiry: (duration) => `O link e o código expiram em ${duration}.`,
     notYou: "Se você não criou uma conta, pode ignorar este e-mail.",
   },
 };

@@ -6,6 +6,8 @@ export interface InviteData {
   appName: string;
   name: string | null;
   link: string;
+  /** Six digits that do what the link does (typed on the reset page instead of following the link). */
+  code?: string | null;
   /** The link's lifetime. */
   expiresInSeconds: number;
 }
@@ -15,21 +17,24 @@ const copy: Record<Locale, LinkMailCopy> = {
     subject: (appName) => `You are invited to ${appName}`,
     intro: (appName) => `An account at ${appName} has been made for this address. Choose a password to start using it.`,
     action: "Choose a password",
-    expiry: (duration) => `This link expires in ${duration} and works only once.`,
+    codeIntro: "Or enter this code on the password page:",
+    expiry: (duration) => `The link and the code expire in ${duration}; once one of them is used, neither works again.`,
     notYou: "If you did not expect this, ignore this email: nothing happens without a password.",
   },
   es: {
     subject: (appName) => `Te han invitado a ${appName}`,
     intro: (appName) => `Se ha creado una cuenta en ${appName} para esta dirección. Elige una contraseña para empezar a usarla.`,
     action: "Elegir una contraseña",
-    expiry: (duration) => `Este enlace caduca en ${duration} y solo funciona una vez.`,
+    codeIntro: "O introduce este código en la página de contraseña:",
+    expiry: (duration) => `El enlace y el código caducan en ${duration}; cuando se usa uno, ninguno vuelve a funcionar.`,
     notYou: "Si no lo esperabas, ignora este correo: sin contraseña no ocurre nada.",
   },
   "pt-BR": {
     subject: (appName) => `Convite para a sua conta ${appName}`,
     intro: (appName) => `Uma conta ${appName} foi criada para este endereço. Escolha uma senha para começar a usá-la.`,
     action: "Escolher uma senha",
-    expiry: (duration) => `Este link expira em ${duration} e só funciona uma vez.`,
+    codeIntro: "Ou digite este código na página de senha:",
+    expiry: (duration) => `O link e o código expiram em ${duration}; depois que um deles é usado, nenhum funciona de novo.`,
     notYou: "Se você não esperava isto, ignore este e-mail: nada acontece sem uma senha.",
   },
 };

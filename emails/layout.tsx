@@ -13,6 +13,7 @@ const styles = {
     "display:inline-block;padding:12px 20px;background:#18181b;color:#ffffff;text-decoration:none;border-radius:6px;font-weight:600;",
   small: "margin:0 0 8px;font-size:13px;line-height:1.5;color:#52525b;",
   link: "color:#2563eb;word-break:break-all;",
+  code: "margin:8px 0 16px;font-size:28px;font-weight:700;letter-spacing:6px;font-family:ui-monospace,Menlo,Consolas,monospace;",
   footer: "margin:24px 0 0;font-size:12px;color:#71717a;",
 } as const;
 
@@ -67,6 +68,11 @@ export function ActionButton({ href, label, locale }: { href: string; label: str
       </p>
     </>
   );
+}
+
+/** A code to type, large and spaced so it reads easily. */
+export function Code({ value }: { value: string }) {
+  return <p style={styles.code}>{value}</p>;
 }
 
 /** Serialises a template to an HTML document; templates are synchronous so rendering is too. */

@@ -6,6 +6,8 @@ export interface ResetPasswordData {
   appName: string;
   name: string | null;
   link: string;
+  /** Six digits that do what the link does (typed on the page instead of following the link). */
+  code?: string | null;
   /** The link's lifetime. */
   expiresInSeconds: number;
 }
@@ -15,21 +17,24 @@ const copy: Record<Locale, LinkMailCopy> = {
     subject: (appName) => `Reset your ${appName} password`,
     intro: (appName) => `We received a request to reset the password of your ${appName} account.`,
     action: "Choose a new password",
-    expiry: (duration) => `This link expires in ${duration} and works only once.`,
+    codeIntro: "Or enter this code on the reset page:",
+    expiry: (duration) => `The link and the code expire in ${duration}; once one of them is used, neither works again.`,
     notYou: "If you did not ask for this, ignore this email: your password stays the same.",
   },
   es: {
     subject: (appName) => `Restablece tu contraseña de ${appName}`,
     intro: (appName) => `Recibimos una solicitud para restablecer la contraseña de tu cuenta de ${appName}.`,
     action: "Elegir una nueva contraseña",
-    expiry: (duration) => `Este enlace caduca en ${duration} y solo funciona una vez.`,
+    codeIntro: "O introduce este código en la página de restablecimiento:",
+    expiry: (duration) => `El enlace y el código caducan en ${duration}; cuando se usa uno, ninguno vuelve a funcionar.`,
     notYou: "Si no lo solicitaste, ignora este correo: tu contraseña no cambiará.",
   },
   "pt-BR": {
     subject: (appName) => `Redefina a senha da sua conta ${appName}`,
     intro: (appName) => `Recebemos um pedido para redefinir a senha da sua conta ${appName}.`,
     action: "Escolher uma nova senha",
-    expiry: (duration) => `Este link expira em ${duration} e só funciona uma vez.`,
+    codeIntro: "Ou digite este código na página de redefinição:",
+    expiry: (duration) => `O link e o código expiram em ${duration}; depois que um deles é usado, nenhum funciona de novo.`,
     notYou: "Se você não fez este pedido, ignore este e-mail: sua senha continua a mesma.",
   },
 };

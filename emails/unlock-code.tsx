@@ -1,6 +1,6 @@
 import type { Locale, RenderedMail } from "./types.ts";
 import { formatDuration, greet } from "./i18n.ts";
-import { joinText, Layout, Paragraph, renderDocument, Small, textFooter } from "./layout.tsx";
+import { Code, joinText, Layout, Paragraph, renderDocument, Small, textFooter } from "./layout.tsx";
 
 export interface UnlockCodeData {
   appName: string;
@@ -59,7 +59,7 @@ export function renderUnlockCode(data: UnlockCodeData, locale: Locale): Rendered
       <Paragraph>{greeting}</Paragraph>
       <Paragraph>{intro}</Paragraph>
       <Paragraph>{c.instruction}</Paragraph>
-      <p style="font-size:28px;font-weight:700;letter-spacing:6px;font-family:monospace;margin:16px 0">{data.code}</p>
+      <Code value={data.code} />
       <Small>{expiry}</Small>
       <Small>
         {c.notYou} <a href={data.resetUrl}>{data.resetUrl}</a>

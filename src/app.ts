@@ -14,16 +14,21 @@ import { limitClientIp } from "./http/ip-budget.ts";
 import { notFoundOrWrongMethod, routeMethods } from "./http/not-found.ts";
 import { AppError, causes, ERRORS, errorBody } from "./lib/errors.ts";
 import { logEvent } from "./lib/log.ts";
+import { docsRoutes, openApiRoutes } from "./contract/serve.ts";
 import { adminKeyRoutes } from "./routes/admin-keys.ts";
 import { adminUserRoutes } from "./routes/admin-users.ts";
 import { benchRoutes, plainBenchRoutes } from "./routes/bench.ts";
 import { devHomeRoutes, devRoutes } from "./routes/dev.tsx";
 import { exampleRoutes } from "./routes/example.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { emailChangeRoutes } from "./routes/email-change.ts";
 import { loginSecondStepRoutes } from "./routes/login-second-step.ts";
 import { meRoutes } from "./routes/me.ts";
 import { mfaRoutes } from "./routes/mfa.ts";
-import { confirmPage, resetPage } from "./routes/pages.tsx";
+import { sessionsRoutes } from "./routes/sessions.ts";
+import { emailChangePages } from "./routes/pages/email-change.tsx";
+import { resetPage } from "./routes/pages/password.tsx";
+import { confirmPage } from "./routes/pages/sign-up.tsx";
 import { passwordRoutes } from "./routes/password.ts";
 import { loginRoutes, logoutRoutes, tokenRoutes } from "./routes/session.ts";
 import { confirmRoutes, registerRoutes } from "./routes/sign-up.ts";
@@ -69,7 +74,7 @@ export function createApp(deps: Deps) {
     "/v1/*",
     cors({
       origin: (origin) => (deps.config.allowedOrigins.includes(origin) ? origin : null),
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       allowHeaders: ["Authorization", "Content-Type"],
       maxAge: 600,
     }),
@@ -84,24 +89,31 @@ export function createApp(deps: Deps) {
   app.use("/admin/v1/*", requireApiKey);
   app.use("/admin/v1/*", requireJsonBody);
 
-  app.route("/health", healthRoutes()); //              GET
-  app.route("/v1/register", registerRoutes); //        POST
-  app.route("/v1/confirm", confirmRoutes); //          POST /, POST /resend
-  app.route("/v1/login", loginRoutes); //              POST
-  app.route("/v1/login", loginSecondStepRoutes); //    POST /mfa, /passkey/options, /passkey
-  app.route("/v1/token", tokenRoutes); //              POST /refresh
-  app.route("/v1/logout", logoutRoutes); //            POST
-  app.route("/v1/me", meRoutes); //                    GET /, GET /events
-  app.route("/v1/password", passwordRoutes); //        POST /forgot, /reset, /change
-  app.route("/v1/mfa", mfaRoutes); //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
+  // One chain, so the app's type carries every route (AppType, for hono/client).
+  const api = app
+    .route("/health", healthRoutes()) //              GET
+    .route("/v1/register", registerRoutes) //        POST
+    .route("/v1/confirm", confirmRoutes) //          POST /, POST /resend
+    .route("/v1/login", loginRoutes) //              POST
+    .route("/v1/login", loginSecondStepRoutes) //    POST /mfa, /passkey/options, /passkey
+    .route("/v1/token", tokenRoutes) //              POST /refresh
+    .route("/v1/logout", logoutRoutes) //            POST
+    .route("/v1/me", meRoutes) //                    GET /, GET /events, GET /export, DELETE /
+    .route("/v1/sessions", sessionsRoutes) //        GET /, DELETE /:id
+    .route("/v1/email/change", emailChangeRoutes) // POST /, POST /confirm, POST /revert
+    .route("/v1/password", passwordRoutes) //        POST /forgot, /reset, /change
+    .route("/v1/mfa", mfaRoutes) //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
   //                                                     /passkeys, /passkeys/challenge, /remove, /recovery-codes
-  app.route("/.well-known", wellKnownRoutes); //       GET /jwks.json
-  app.route("/admin/v1/users", adminUserRoutes); //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
-  app.route("/admin/v1/keys", adminKeyRoutes); //      POST /, GET /, DELETE /:id
-  app.route("/confirm", confirmPage); //               GET: hosted pages for the mailed links
-  app.route("/reset", resetPage); //                   GET
+    .route("/.well-known", wellKnownRoutes) //       GET /jwks.json
+    .route("/admin/v1/users", adminUserRoutes) //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
+    .route("/admin/v1/keys", adminKeyRoutes) //      POST /, GET /, DELETE /:id
+    .route("/confirm", confirmPage) //               GET: hosted pages for the mailed links
+    .route("/reset", resetPage) //                   GET
+    .route("/email", emailChangePages) //            GET /confirm, /revert
+    .route("/openapi.json", openApiRoutes) //       GET: the OpenAPI 3.1 document (src/contract/)
+    .route("/docs", docsRoutes); //                 GET /, /scalar.js: the API reference page
   if (deps.config.environment === "development") {
-    app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template)
+    app.route("/dev", devRoutes); //                   GET /mailbox(.json), /mailbox/:id.html, /emails(/:template), /webhooks(.json)
     app.route("/example", exampleRoutes); //           GET: the example SPA
     // GET /: LOGIN_URL's default; links the mailbox, the previews and /docs, /example where they exist.
     app.route("/", devHomeRoutes((path) => routeMethods(app, path).includes("GET")));
@@ -130,8 +142,11 @@ export function createApp(deps: Deps) {
     return c.json(errorBody("internal_error", "Something went wrong on our side.", requestId), 500);
   });
 
-  return app;
+  return api;
 }
+
+/** The app's routes as types: `hc<AppType>(url)` from hono/client gives typed calls. */
+export type AppType = ReturnType<typeof createApp>;
 
 // A failed query's message lists its parameters (addresses, token hashes): name every wrapper, and
 // log only the innermost message, never drizzle's own.

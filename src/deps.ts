@@ -5,6 +5,7 @@ import type { PasswordHasher } from "./lib/crypto/password.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Mailer } from "./mail/types.ts";
 import type { ApiKeyRow } from "./db/schema.ts";
+import type { ConfiguredEndpoint } from "./webhooks/types.ts";
 import { createDb } from "./db/client.ts";
 import { systemClock } from "./lib/clock.ts";
 import { once } from "./lib/once.ts";
@@ -14,6 +15,7 @@ import { deriveSealKey } from "./lib/crypto/seal.ts";
 import { deriveTokenKey } from "./lib/crypto/tokens.ts";
 import { createDevMailer } from "./mail/dev-mailer.ts";
 import { createResendMailer } from "./mail/resend-mailer.ts";
+import { configuredEndpoints } from "./webhooks/endpoints.ts";
 
 // The wiring: what every handler finds in c.var.deps, and how src/index.ts builds it.
 
@@ -32,6 +34,12 @@ export interface Deps {
   outboxKey: () => Promise<CryptoKey>;
   /** HMAC key under which email, refresh, mfa tokens and recovery codes are stored (src/lib/crypto/tokens.ts); derived on first use. */
   tokenKey: () => Promise<CryptoKey>;
+  /** AES-GCM key for the signing secrets of webhook endpoints kept in the database. */
+  webhookKey: CryptoKey;
+  /** WEBHOOK_ENDPOINTS with their ids (src/webhooks/endpoints.ts). */
+  webhookEndpoints: ConfiguredEndpoint[];
+  /** How long a webhook endpoint has to answer; 15 s (src/webhooks/send.ts) unless a test shortens it. */
+  webhookTimeoutMs?: number;
   /** AES-GCM key for TOTP secrets (src/auth/totp.ts); derived on first use. */
   mfaKey: () => Promise<CryptoKey>;
   /**
@@ -39,7 +47,7 @@ export interface Deps {
    * can count what the response itself cost before background work starts.
    */
   defer?: (task: () => Promise<void>) => void;
-  /** Outbound HTTP for the Pwned Passwords check; defaults to the global fetch. Tests pass a stand-in. */
+  /** Outbound HTTP (Pwned Passwords check, webhooks); defaults to the global fetch. */
   fetch?: (input: string, init?: RequestInit) => Promise<Response>;
 }
 
@@ -79,7 +87,7 @@ export function readBindings(env: Record<string, unknown>): Bindings {
 // Built once per isolate. Settings are checked here; keys are imported and derived when a request
 // first needs them (src/lib/once.ts), so a fresh isolate's first request pays only for its own.
 export async function buildDeps(config: Config, bindings: Bindings, overrides: Partial<Deps> = {}): Promise<Deps> {
-  const [passwords, jwt] = await Promise.all([
+  const [passwords, jwt, webhookKey, webhookEndpoints] = await Promise.all([
     createPasswordHasher({ pepper: config.passwordPepper, pepperId: config.passwordPepperId }),
     loadJwtKeys({
       signingKeysJson: config.jwtSigningKeys,
@@ -90,6 +98,9 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
       // The loader's own message may describe the keys; name the setting only.
       throw new ConfigError("JWT_SIGNING_KEYS", "is not a JSON array of Ed25519 private JWKs with kid");
     }),
+    // Derived here, not on first use: src/webhooks/ takes the key itself.
+    deriveSealKey(config.passwordPepper, "webhook secrets v1"),
+    configuredEndpoints(config.webhookEndpoints),
   ]);
   const mailer = config.resendApiKey
     ? createResendMailer({ apiKey: config.resendApiKey, baseUrl: config.resendBaseUrl })
@@ -104,6 +115,8 @@ export async function buildDeps(config: Config, bindings: Bindings, overrides: P
     outboxKey: once(() => deriveSealKey(config.passwordPepper, "outbox v1")),
     tokenKey: once(() => deriveTokenKey(config.passwordPepper)),
     mfaKey: once(() => deriveSealKey(config.passwordPepper, "mfa secrets v1")),
+    webhookKey,
+    webhookEndpoints,
     ...bindings,
     ...overrides,
   };

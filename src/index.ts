@@ -6,6 +6,7 @@ import { errorBody } from "./lib/errors.ts";
 import { CronBudget } from "./lib/cron-budget.ts";
 import { logEvent } from "./lib/log.ts";
 import { deliverDueMail } from "./mail/outbox.ts";
+import { deliverDueWebhooks, WEBHOOK_CRON_BATCH } from "./webhooks/deliver.ts";
 import { pruneExpiredCounters } from "./limits/prune.ts";
 import { pruneExpiredRows } from "./db/retention.ts";
 
@@ -53,13 +54,20 @@ export default {
   async scheduled(_controller, env, ctx) {
     const { deps } = await getService(env);
     const now = deps.clock.now();
-    // Each task gets its share of the run's subrequests; all stop starting new steps after
-    // CRON_WALL_MS, so the next run (a minute later) starts on its own.
+    // Each task gets its share of the run's subrequests (CRON_SUBREQUESTS; 50 on Workers Free), and
+    // all stop starting new steps after CRON_WALL_MS. What a run leaves is due at the next one.
     const limit = deps.config.cronSubrequests;
     const endsAt = Date.now() + CRON_WALL_MS;
     const share = (fraction: number) => new CronBudget(Math.floor(limit * fraction), endsAt);
+    // Webhook delivery claims, delivers and records: 2 subrequests besides one per delivery.
+    const webhooks = Math.min(WEBHOOK_CRON_BATCH, Math.max(1, share(0.2).left - 2));
     ctx.waitUntil(
-      Promise.all([deliverDueMail(deps, share(0.6)), pruneExpiredRows(deps.db, now, share(0.3)), pruneExpiredCounters(deps.db, now, share(0.1))]),
+      Promise.all([
+        deliverDueMail(deps, share(0.5)),
+        deliverDueWebhooks(deps, webhooks),
+        pruneExpiredRows(deps.db, now, share(0.2)),
+        pruneExpiredCounters(deps.db, now, share(0.1)),
+      ]),
     );
   },
 } satisfies ExportedHandler<Record<string, unknown>>;

@@ -1,25 +1,30 @@
 import type { TestProject } from "vitest/node";
 import { generateAuthToken, startLibsqlServer } from "../tools/libsql-server/server.ts";
 import { startResendStandIn } from "../tools/resend-stand-in/server.ts";
+import { startWebhookStandIn } from "../tools/webhook-stand-in/server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     libsqlBaseUrl: string;
     libsqlAuthToken: string;
     resendBaseUrl: string;
+    webhookStandInUrl: string;
   }
 }
 
-// One local libSQL server (every test file opens its own database on it, migrated on first use)
-// and one Resend stand-in for the whole run.
+// One local libSQL server (every test file opens its own database on it, migrated on first use),
+// one Resend stand-in and one stand-in for integrators' webhook receivers for the whole run.
 export default async function setup(project: TestProject) {
   const libsqlAuthToken = generateAuthToken();
   const libsql = await startLibsqlServer({ host: "127.0.0.1", port: 0, migrationsDir: "drizzle", authToken: libsqlAuthToken });
   const resend = await startResendStandIn({ host: "127.0.0.1", port: 0 });
+  const receivers = await startWebhookStandIn({ host: "127.0.0.1", port: 0 });
   project.provide("libsqlBaseUrl", libsql.url);
   project.provide("libsqlAuthToken", libsqlAuthToken);
   project.provide("resendBaseUrl", resend.url);
+  project.provide("webhookStandInUrl", receivers.url);
   return async () => {
+    await receivers.close();
     await resend.close();
     await libsql.close();
   };

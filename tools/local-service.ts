@@ -43,17 +43,46 @@ export async function startLocalService(
   throw new Error(`npm start did not answer /health as expected within 60 s:\n${output}`);
 }
 
-/** The newest link of a kind ("confirm" or "reset") mailed to an address, from the dev mailbox. */
-export async function latestMailedLink(base: string, email: string, kind: "confirm" | "reset"): Promise<string> {
-  const { messages } = (await (await fetch(`${base}/dev/mailbox.json`)).json()) as {
-    messages: Array<{ to: string; links: string[] }>;
-  };
-  for (const message of messages) {
-    if (message.to !== email) continue;
-    const link = message.links.find((l) => l.includes(`/${kind}#token=`));
+interface MailboxMessage {
+  to: string;
+  template: string;
+  text: string | null;
+  links: string[];
+}
+
+async function mailbox(base: string): Promise<MailboxMessage[]> {
+  return ((await (await fetch(`${base}/dev/mailbox.json`)).json()) as { messages: MailboxMessage[] }).messages;
+}
+
+/** The hosted pages a mailed link can open, by the mail that carries it. */
+const LINK_MAILS = {
+  confirm: "confirm-email",
+  reset: "reset-password",
+  "email/confirm": "email-change-confirm",
+  "email/revert": "email-change-requested",
+} as const;
+export type LinkKind = keyof typeof LINK_MAILS;
+
+/**
+ * The token link of the newest mail of a kind to an address, from the dev mailbox (found by the
+ * mail's template, so it works whatever CONFIRM_URL or RESET_URL point at).
+ */
+export async function latestMailedLink(base: string, email: string, kind: LinkKind): Promise<string> {
+  for (const message of await mailbox(base)) {
+    if (message.to !== email || message.template !== LINK_MAILS[kind]) continue;
+    const link = message.links.find((l) => l.includes("#token="));
     if (link) return link;
   }
   throw new Error(`no ${kind} link for ${email} in the dev mailbox`);
+}
+
+/** The 6-digit code of the newest mail to an address that has one. */
+export async function latestMailedCode(base: string, email: string): Promise<string> {
+  for (const message of await mailbox(base)) {
+    const code = message.to === email ? /\n([0-9]{6})\n/.exec(message.text ?? "")?.[1] : undefined;
+    if (code) return code;
+  }
+  throw new Error(`no code for ${email} in the dev mailbox`);
 }
 
 export async function postJson(base: string, path: string, body: unknown, token?: string) {

@@ -117,6 +117,7 @@ async function main() {
   API         ${base}  (try ${base}/health)
   start page  ${base}/  (links the mailbox and the mail previews)
   dev mailbox ${base}/dev/mailbox
+  webhooks    ${base}/dev/webhooks  (${vars.WEBHOOK_ENDPOINTS ? "WEBHOOK_ENDPOINTS set" : "no WEBHOOK_ENDPOINTS: npm run webhook-receiver prints one"})
   example app ${base}/example  (the SDK in a page; CONFIRM_URL=${base}/example/confirm#token={token} mails links to it)
   database    ${libsql ? `${libsql.url} (file ${DATA_DIR}/dev.db, token: DB_AUTH_TOKEN in ${RUNTIME_VARS})` : new URL(vars.DB_URL!).host}
 Ctrl-C stops it.\n`);

@@ -33,7 +33,14 @@ export type AuditType =
   | "mfa_failed"
   | "passkey_login_failed"
   | "totp_enrolled"
-  | MfaChange;
+  | MfaChange
+  | "code_failed"
+  | "email_change_requested"
+  | "email_changed"
+  | "email_change_cancelled"
+  | "email_change_reverted"
+  | "session_ended"
+  | "account_deleted";
 
 // An insert for the caller's write batch; audit rows ride along with the change they describe.
 export function recordAudit(db: Db, type: AuditType, userId: string | null, client: RequestInfo, now: number, actor: string | null = null) {

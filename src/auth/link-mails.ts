@@ -18,7 +18,7 @@ export const UNLOCK_CODE_TTL_SECONDS = 600;
 /** A confirmation link for an address that has pending registrations (no user exists yet). */
 export async function prepareConfirmation(deps: Deps, to: { email: string; name: string | null; locale: string }, now: number) {
   const { config } = deps;
-  const token = await createEmailToken(deps, { email: to.email }, "confirm_email", config.confirmTokenTtl, now);
+  const token = await createEmailToken(deps, { userId: null, email: to.email }, "confirm_email", config.confirmTokenTtl, now);
   const mail = await queueMail(
     deps,
     {
@@ -30,6 +30,7 @@ export async function prepareConfirmation(deps: Deps, to: { email: string; name:
         appName: config.appName,
         name: to.name,
         link: linkWithToken(config.confirmUrl, token.token),
+        code: token.code,
         expiresInSeconds: config.confirmTokenTtl,
       },
       expiresAt: token.expiresAt,
@@ -41,7 +42,7 @@ export async function prepareConfirmation(deps: Deps, to: { email: string; name:
 
 export async function prepareResetLink(deps: Deps, user: Recipient, now: number) {
   const { config } = deps;
-  const token = await createEmailToken(deps, { userId: user.id }, "reset_password", config.resetTokenTtl, now);
+  const token = await createEmailToken(deps, { userId: user.id, email: user.email }, "reset_password", config.resetTokenTtl, now);
   const mail = await queueMail(
     deps,
     {
@@ -51,6 +52,7 @@ export async function prepareResetLink(deps: Deps, user: Recipient, now: number)
         appName: config.appName,
         name: user.name,
         link: linkWithToken(config.resetUrl, token.token),
+        code: token.code,
         expiresInSeconds: config.resetTokenTtl,
       },
       expiresAt: token.expiresAt,
@@ -63,7 +65,7 @@ export async function prepareResetLink(deps: Deps, user: Recipient, now: number)
 /** An invitation (admin API): a single-use link to choose the first password, which also confirms the address. */
 export async function prepareInvite(deps: Deps, user: Recipient, now: number) {
   const { config } = deps;
-  const token = await createEmailToken(deps, { userId: user.id }, "reset_password", config.confirmTokenTtl, now);
+  const token = await createEmailToken(deps, { userId: user.id, email: user.email }, "reset_password", config.confirmTokenTtl, now);
   const mail = await queueMail(
     deps,
     {
@@ -73,6 +75,7 @@ export async function prepareInvite(deps: Deps, user: Recipient, now: number) {
         appName: config.appName,
         name: user.name,
         link: linkWithToken(config.resetUrl, token.token),
+        code: token.code,
         expiresInSeconds: config.confirmTokenTtl,
       },
       expiresAt: token.expiresAt,

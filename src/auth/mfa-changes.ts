@@ -4,13 +4,15 @@ import type { Deps, RequestInfo } from "../deps.ts";
 import type { MfaChange } from "../mail/templates.ts";
 import { queueMail } from "../mail/outbox.ts";
 import { recordAudit } from "./audit.ts";
+import { commitEvents } from "../webhooks/messages.ts";
+import { mfaDisabled, mfaEnabled } from "./events.ts";
 import { recipientOf, type UserRow } from "./identity.ts";
 
 export type { MfaChange } from "../mail/templates.ts";
 
 /**
- * The webhook event each change will emit (issue 12, being built in parallel): `mfa.enabled` when
- * a factor is added, `mfa.disabled` when one goes. Read it in mfaChangeWrites below.
+ * The webhook event each change emits (src/auth/events.ts): `mfa.enabled` when a factor is added,
+ * `mfa.disabled` when one goes, with the method; none for recovery codes.
  */
 export const MFA_WEBHOOK_EVENTS: Record<MfaChange, "mfa.enabled" | "mfa.disabled" | null> = {
   totp_enabled: "mfa.enabled",
@@ -22,10 +24,21 @@ export const MFA_WEBHOOK_EVENTS: Record<MfaChange, "mfa.enabled" | "mfa.disabled
   recovery_code_used: null,
 };
 
+const MFA_METHODS: Record<MfaChange, string> = {
+  totp_enabled: "totp",
+  totp_removed: "totp",
+  passkey_added: "passkey",
+  passkey_removed: "passkey",
+  factors_reset: "all",
+  recovery_codes_regenerated: "recovery_codes",
+  recovery_code_used: "recovery_codes",
+};
+
 /**
- * The one place every change of a user's second factors passes: the audit row and the mail to the
- * owner, for the caller's batch (so they happen exactly when the change does). `mail` is delivered
- * after the response.
+ * The one place every change of a user's second factors passes: the audit row, the mail to the
+ * owner and the webhook event, for the caller's batch (so they happen exactly when the change does;
+ * place `writes` after the change). Commit it with commitEvents / commitWithEvents and `events`;
+ * `mail` is delivered after the response.
  */
 export async function mfaChangeWrites(
   deps: Deps,
@@ -54,10 +67,10 @@ export async function mfaChangeWrites(
     },
     now,
   );
-  // WEBHOOKS HOOK (issue 12): add the outbound event for MFA_WEBHOOK_EVENTS[change] to `writes`
-  // here, so it is written in the same batch as the change, the audit row and the mail.
-  const writes = [recordAudit(db, change, user.id, client, now, options.actor ?? null), mail.write] as const;
-  return { writes, mail: mail.row };
+  const type = MFA_WEBHOOK_EVENTS[change];
+  const event = type === null ? null : (type === "mfa.enabled" ? mfaEnabled : mfaDisabled)(db, user.id, MFA_METHODS[change], now);
+  const writes = [recordAudit(db, change, user.id, client, now, options.actor ?? null), mail.write, ...(event ? [event.write] : [])] as const;
+  return { writes, mail: mail.row, events: event ? [event] : [] };
 }
 
 /**
@@ -70,14 +83,18 @@ export async function mfaChangeWrites(
 export async function resetUserFactors(deps: Deps, userId: string, client: RequestInfo, actor: string | null, now: number) {
   const { db } = deps;
   const [user] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
-  if (!user) return { reset: false as const, mail: null };
+  if (!user) return { reset: false as const, mail: null, deliveryIds: [] };
   const change = await mfaChangeWrites(deps, user, "factors_reset", client, now, actor === null ? {} : { actor });
-  await db.batch([
-    db.delete(totpFactors).where(eq(totpFactors.userId, userId)),
-    db.delete(passkeys).where(eq(passkeys.userId, userId)),
-    db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)),
-    db.delete(mfaTokens).where(eq(mfaTokens.userId, userId)),
-    ...change.writes,
-  ]);
-  return { reset: true as const, mail: change.mail };
+  const { deliveryIds } = await commitEvents(
+    deps,
+    [
+      db.delete(totpFactors).where(eq(totpFactors.userId, userId)),
+      db.delete(passkeys).where(eq(passkeys.userId, userId)),
+      db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)),
+      db.delete(mfaTokens).where(eq(mfaTokens.userId, userId)),
+      ...change.writes,
+    ],
+    change.events,
+  );
+  return { reset: true as const, mail: change.mail, deliveryIds };
 }

@@ -1,6 +1,6 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { and, eq, lt } from "drizzle-orm";
-import * as z from "zod/mini";
+import * as z from "zod";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { passkeys } from "../db/schema.ts";
@@ -23,18 +23,16 @@ const CEREMONY_TIMEOUT_MS = 120_000;
 
 /** A credential as the browser serialises it (PublicKeyCredential.toJSON()); the library checks the rest. */
 export const passkeyResponseField = z.object({
-  id: z.string().check(z.minLength(1), z.maxLength(1400)),
-  rawId: z.string().check(z.minLength(1), z.maxLength(1400)),
+  id: z.string().min(1).max(1400),
+  rawId: z.string().min(1).max(1400),
   type: z.literal("public-key"),
-  response: z.looseObject({ clientDataJSON: z.string().check(z.minLength(1), z.maxLength(4096)) }),
-  clientExtensionResults: z._default(z.record(z.string(), z.unknown()), {}),
-  authenticatorAttachment: z.optional(z.enum(["platform", "cross-platform"])),
+  response: z.looseObject({ clientDataJSON: z.string().min(1).max(4096) }),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+  authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
 });
 export type PasskeyResponse = z.output<typeof passkeyResponseField>;
 
-export const passkeyNameField = z
-  .string()
-  .check(z.trim(), z.minLength(1), z.maxLength(64), z.regex(/^[^\p{Cc}\p{Cf}]*$/u, "must not contain control characters"));
+export const passkeyNameField = z.string().trim().min(1).max(64).regex(/^[^\p{Cc}\p{Cf}]*$/u, "must not contain control characters");
 
 type RelyingParty = { rpId: string; origins: string[]; name: string };
 
@@ -128,8 +126,8 @@ export async function authenticationOptions(rp: RelyingParty, allow: PasskeyRow[
  */
 export async function verifyAssertion(rp: RelyingParty, response: PasskeyResponse, challenge: string, row: PasskeyRow, requireUserVerification: boolean) {
   if (response.id !== row.credentialId) return null;
-  const { verifyAuthenticationResponse } = await webauthn();
   try {
+    const { verifyAuthenticationResponse } = await webauthn();
     const result = await verifyAuthenticationResponse({
       response: response as unknown as AuthenticationResponseJSON,
       expectedChallenge: challenge,

@@ -1,5 +1,5 @@
 import type { BatchItem } from "drizzle-orm/batch";
-import * as z from "zod/mini";
+import * as z from "zod";
 import type { Deps } from "../deps.ts";
 import type { Factors, RecoveryCodeRow } from "./factors.ts";
 import { claimPasskeyUse, passkeyResponseField, relyingParty, verifyAssertion, type PasskeyResponse } from "./passkeys.ts";
@@ -11,12 +11,10 @@ import { acceptableTotpStep, claimTotpStep } from "./totp.ts";
 // recovery code, the passkey's counter) for the caller's batch, which must get a row back from it:
 // that is what makes each proof work once, also under concurrent requests.
 
-export const totpCodeField = z.string().check(z.regex(/^[0-9]{6}$/, "must be the 6 digits from the authenticator app"));
-
 export const proofFields = {
-  code: z.optional(totpCodeField),
-  recovery_code: z.optional(z.string().check(z.maxLength(64))),
-  passkey: z.optional(passkeyResponseField),
+  code: z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the authenticator app").optional(),
+  recovery_code: z.string().max(64).optional(),
+  passkey: passkeyResponseField.optional(),
 };
 
 export interface Proof {

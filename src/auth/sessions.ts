@@ -51,10 +51,10 @@ export async function openSession(deps: Deps, user: SessionUser, client: Request
     hashToken(await deps.tokenKey(), refreshToken),
   ]);
   const writes = [
-    db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent, amr }),
+    db.insert(sessions).values({ id: sessionId, userId: user.id, createdAt: now, expiresAt, ip: client.ip, userAgent: client.userAgent, amr, lastUsedAt: now }),
     db.insert(refreshTokens).values({ id: randomId(), sessionId, userId: user.id, tokenHash, createdAt: now, expiresAt }),
   ] as const;
-  return { sessionId, body, writes };
+  return { sessionId, amr, body, writes };
 }
 
 // Rotation in one round trip. The presented token is consumed only while it, its session and its
@@ -124,7 +124,8 @@ export async function rotateRefreshToken(deps: Deps, token: string, now: number)
         .from(refreshTokens)
         .where(eq(refreshTokens.replacedBy, successorId)),
     ),
-    db.update(sessions).set({ expiresAt: capped(sessions.createdAt) }).where(inArray(sessions.id, rotated)),
+    // A refresh is what "last used" means: the access token alone is checked without the database.
+    db.update(sessions).set({ expiresAt: capped(sessions.createdAt), lastUsedAt: now }).where(inArray(sessions.id, rotated)),
     db
       .select({ token: refreshTokens, session: sessions, user: users })
       .from(refreshTokens)

@@ -1,8 +1,20 @@
-import { and, inArray, isNotNull, lt, or } from "drizzle-orm";
+import { and, inArray, isNotNull, lt, notInArray, or } from "drizzle-orm";
 import type { CronBudget } from "../lib/cron-budget.ts";
 import type { Db } from "./client.ts";
 import { DELETE_CHUNK, deleteInChunks } from "./chunked-delete.ts";
-import { auditEvents, emailTokens, mfaTokens, outbox, refreshTokens, registrations, sessions, webhookEvents } from "./schema.ts";
+import {
+  auditEvents,
+  emailTokens,
+  mfaTokens,
+  outbox,
+  refreshTokens,
+  registrations,
+  sessions,
+  webhookAttempts,
+  webhookDeliveries,
+  webhookEvents,
+  webhookMessages,
+} from "./schema.ts";
 
 const DAY_MS = 24 * 3600_000;
 
@@ -13,6 +25,8 @@ export const RETENTION = {
   spentMs: 30 * DAY_MS,
   /** Resend retries a webhook for about three days; a repeat after that cannot arrive. */
   webhookIdsMs: 7 * DAY_MS,
+  /** Outbound webhook messages (for replay) and every delivery attempt. */
+  webhookLogMs: 30 * DAY_MS,
 };
 
 const FINISHED_MAIL = ["sent", "delivered", "delayed", "bounced", "complained", "failed", "suppressed"] as const;
@@ -34,6 +48,22 @@ export async function pruneExpiredRows(db: Db, now: number, budget: CronBudget):
   await deleteInChunks(db, webhookEvents, lt(webhookEvents.receivedAt, now - RETENTION.webhookIdsMs), budget);
   // A registration nobody confirmed in time holds a password hash for no one: it goes at once.
   await deleteInChunks(db, registrations, lt(registrations.expiresAt, now), budget);
+  // Outbound webhooks: attempts after 30 days; messages (and their deliveries) after 30 days
+  // unless a replay has queued them again.
+  await deleteInChunks(db, webhookAttempts, lt(webhookAttempts.createdAt, now - RETENTION.webhookLogMs), budget);
+  await pruneOldWebhookMessages(db, now, budget);
+}
+
+// Like sessions: a chunk of old messages nothing waits on is read, then they and their deliveries go.
+async function pruneOldWebhookMessages(db: Db, now: number, budget: CronBudget): Promise<void> {
+  const waiting = db.select({ id: webhookDeliveries.messageId }).from(webhookDeliveries).where(inArray(webhookDeliveries.status, ["pending", "sending"]));
+  const old = and(lt(webhookMessages.occurredAt, now - RETENTION.webhookLogMs), notInArray(webhookMessages.id, waiting));
+  while (budget.take(2)) {
+    const ids = (await db.select({ id: webhookMessages.id }).from(webhookMessages).where(old).limit(DELETE_CHUNK)).map((row) => row.id);
+    if (ids.length === 0) break;
+    await db.batch([db.delete(webhookDeliveries).where(inArray(webhookDeliveries.messageId, ids)), db.delete(webhookMessages).where(inArray(webhookMessages.id, ids))]);
+    if (ids.length < DELETE_CHUNK) break;
+  }
 }
 
 // A chunk of ended sessions is read first (no lock), then it and its refresh tokens go in one batch.

@@ -42,11 +42,13 @@ export const registrations = sqliteTable(
   (t) => [index("registrations_email").on(t.email, t.createdAt), index("registrations_expires").on(t.expiresAt)],
 );
 
-export type EmailTokenPurpose = "confirm_email" | "reset_password" | "unlock_login";
+export type EmailTokenPurpose = "confirm_email" | "reset_password" | "unlock_login" | "change_email" | "revert_email";
 
 // Only an HMAC of a token is stored; the token itself exists in the mail (and the outbox,
 // encrypted) alone. Confirmation tokens belong to an address (no user exists yet); the others to a
-// user.
+// user. `email` is the address the mail went to (for an email change, the new address; for its
+// cancel/undo link, the address to restore). A mail's link and its 6-digit code are one row: using
+// either spends both.
 export const emailTokens = sqliteTable(
   "email_tokens",
   {
@@ -55,8 +57,14 @@ export const emailTokens = sqliteTable(
     email: text("email"),
     purpose: text("purpose").$type<EmailTokenPurpose>().notNull(),
     tokenHash: text("token_hash").notNull(),
-    /** Wrong proofs or codes presented with this token; at the limit the token is spent. */
+    /** Wrong proofs (or unlock codes) presented with this token; at the limit the token is spent. */
     failedAttempts: integer("failed_attempts").notNull().default(0),
+    /** HMAC of the mail's 6-digit code (src/auth/email-tokens.ts); null once voided by wrong codes. */
+    codeHash: text("code_hash"),
+    /** Wrong codes typed for this row's address; at the limit the code (not the link) is void. */
+    codeFailedAttempts: integer("code_failed_attempts").notNull().default(0),
+    /** Email change: the session that asked for it, which is the one kept when the change happens. */
+    sessionId: text("session_id"),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
     usedAt: integer("used_at"),
@@ -81,6 +89,8 @@ export const sessions = sqliteTable(
     expiresAt: integer("expires_at").notNull(),
     revokedAt: integer("revoked_at"),
     revokedReason: text("revoked_reason"),
+    /** Set when the session is opened and at each refresh (never by requests that only verify the access token). */
+    lastUsedAt: integer("last_used_at"),
     ip: text("ip"),
     userAgent: text("user_agent"),
     /** How the session was opened (RFC 8176 values: pwd, otp, hwk); its access tokens carry it. */
@@ -149,6 +159,11 @@ export const outbox = sqliteTable(
      */
     sendKey: text("send_key"),
     providerId: text("provider_id"),
+    /**
+     * The mail about a deleted account: once it is finished (sent or given up), its recipient is
+     * erased too, so nothing in the database names the address any more.
+     */
+    forgetRecipient: integer("forget_recipient", { mode: "boolean" }).notNull().default(false),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -167,6 +182,8 @@ export const suppressions = sqliteTable("suppressions", {
   createdAt: integer("created_at").notNull(),
 });
 
+// Ids of webhooks received from Resend (inbound), so a retried one is applied once. Outbound webhooks
+// (ours, to integrators) are the webhook_endpoints / _messages / _deliveries / _attempts tables below.
 export const webhookEvents = sqliteTable(
   "webhook_events",
   {
@@ -204,6 +221,93 @@ export const auditEvents = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("audit_events_user").on(t.userId, t.createdAt), index("audit_events_created").on(t.createdAt)],
+);
+
+// Outbound webhooks (src/webhooks/). An endpoint is created through src/webhooks/endpoints.ts
+// (source 'api'), or declared in WEBHOOK_ENDPOINTS (source 'config': the row holds only its state,
+// written the first time it needs one; url, secret and events stay in the setting).
+export const webhookEndpoints = sqliteTable("webhook_endpoints", {
+  id: text("id").primaryKey(),
+  source: text("source").$type<"api" | "config">().notNull(),
+  url: text("url").notNull(),
+  description: text("description"),
+  /** The event types it receives; null means all. */
+  eventTypes: text("event_types", { mode: "json" }).$type<string[] | null>(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  /** Why it was disabled: the endpoint answered 410, failed for days, or an operator did it. */
+  disabledReason: text("disabled_reason"),
+  disabledAt: integer("disabled_at"),
+  /** whsec_… sealed under a key derived from PASSWORD_PEPPER, bound to the row id ('api' rows only). */
+  secret: text("secret"),
+  /** The secret before the last rotation, still signing until previousSecretExpiresAt. */
+  previousSecret: text("previous_secret"),
+  previousSecretExpiresAt: integer("previous_secret_expires_at"),
+  /** First failed attempt since the last success; five days of failure disables the endpoint. */
+  failingSince: integer("failing_since"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+// One row per event, written in the batch of the change that causes it. `seq` orders them (it only
+// grows, in commit order) and is sent as data.sequence; `id` is the webhook-id receivers dedupe on.
+export const webhookMessages = sqliteTable(
+  "webhook_messages",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    type: text("type").notNull(),
+    userId: text("user_id"),
+    /** The payload's data (JSON) as of the change: the user's public fields and the event's own. */
+    data: text("data").notNull(),
+    occurredAt: integer("occurred_at").notNull(),
+  },
+  (t) => [uniqueIndex("webhook_messages_id_unique").on(t.id), index("webhook_messages_occurred").on(t.occurredAt)],
+);
+
+export type WebhookDeliveryStatus = "pending" | "sending" | "succeeded" | "failed";
+
+// One row per message and endpoint, fanned out in the same batch as the message; claimed with a
+// lease for each attempt, like the mail outbox.
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    messageId: text("message_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    status: text("status").$type<WebhookDeliveryStatus>().notNull(),
+    attempts: integer("attempts").notNull(),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    claimedUntil: integer("claimed_until"),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_message_endpoint").on(t.messageId, t.endpointId),
+    index("webhook_deliveries_due").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_endpoint").on(t.endpointId, t.status),
+  ],
+);
+
+// Every attempt, kept 30 days: what the endpoint answered and how long it took.
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: integer("delivery_id").notNull(),
+    messageId: text("message_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    /** The HTTP status; null when no answer came (refused, reset, timed out). */
+    status: integer("status"),
+    latencyMs: integer("latency_ms").notNull(),
+    /** At most 1 KiB of the answer's body. */
+    responseExcerpt: text("response_excerpt"),
+    error: text("error"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("webhook_attempts_message").on(t.messageId), index("webhook_attempts_created").on(t.createdAt)],
 );
 
 export type ApiScope = "users:read" | "users:write" | "sessions:write" | "webhooks:read" | "webhooks:write" | "keys:write" | "audit:read";

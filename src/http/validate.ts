@@ -1,5 +1,5 @@
-import { validator } from "hono/validator";
-import type * as z from "zod/mini";
+import { zValidator } from "@hono/zod-validator";
+import type * as z from "zod";
 import { AppError } from "../lib/errors.ts";
 
 // What a person reads for each kind of zod issue, as the end of a sentence that starts with the
@@ -61,21 +61,14 @@ function refuse(root: string, whole: string) {
   };
 }
 
-// zod's default messages are replaced for this parse only (a schema's own messages still win).
-// A route passes its schema as a function, so it is built by the route's first request, not while
-// the Worker starts: building every route's schemas was most of the start-up CPU left.
-function validateTarget<Target extends "json" | "query">(target: Target, root: string, whole: string) {
-  const check = refuse(root, whole);
-  return <T extends z.ZodMiniType>(build: () => T) => {
-    let schema: T | undefined;
-    return validator(target, (value): z.output<T> => {
-      schema ??= build();
-      const result = schema.safeParse(value, { error: describeIssue });
-      check(result);
-      return result.data as z.output<T>;
-    });
-  };
+// zod's default messages are replaced for this parse only (a schema's own messages still win). The
+// cast: zValidator types this option by a conditional on T, which TypeScript cannot resolve here.
+const inPeoplesWords = { validationFunction: ((s: z.ZodType, value: unknown) => s.safeParseAsync(value, { error: describeIssue })) as never };
+
+export function validateJson<T extends z.ZodType>(schema: T) {
+  return zValidator("json", schema, refuse("(body)", "the request body"), inPeoplesWords);
 }
 
-export const validateJson = validateTarget("json", "(body)", "the request body");
-export const validateQuery = validateTarget("query", "(query)", "the query");
+export function validateQuery<T extends z.ZodType>(schema: T) {
+  return zValidator("query", schema, refuse("(query)", "the query"), inPeoplesWords);
+}

@@ -8,6 +8,7 @@ export const ERRORS = {
   validation_failed: [400, "The request body is not valid."],
   malformed_json: [400, "The request body is not valid JSON."],
   invalid_token: [400, "The link or token is invalid or has expired."],
+  invalid_code: [400, "That code is not right or has expired. Check the newest email from us, or use its link."],
   weak_password: [400, "Choose a different password."],
   proof_required: [400, "Type the password you registered with (or send the code verifier) to confirm."],
   invalid_credentials: [401, "The email or password is incorrect."],

@@ -14,5 +14,7 @@ export function hostedPageLinks(publicUrl: string) {
     confirm: `${publicUrl}/confirm#token={token}`,
     reset: `${publicUrl}/reset#token={token}`,
     forgotPassword: `${publicUrl}/reset`,
+    emailChangeConfirm: `${publicUrl}/email/confirm#token={token}`,
+    emailChangeRevert: `${publicUrl}/email/revert#token={token}`,
   };
 }

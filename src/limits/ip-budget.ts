@@ -1,14 +1,5 @@
 // The keys a client's POSTs are counted under (src/http/ip-budget.ts spends them).
-
-function ipv6Groups(ip: string): string[] {
-  const [head = "", tail = ""] = ip.toLowerCase().split("::");
-  const headParts = head ? head.split(":") : [];
-  const tailParts = tail ? tail.split(":") : [];
-  const groups = ip.includes("::")
-    ? [...headParts, ...Array<string>(Math.max(0, 8 - headParts.length - tailParts.length)).fill("0"), ...tailParts]
-    : headParts;
-  return groups.map((g) => g.replace(/^0+(?=.)/, ""));
-}
+import { ipv6Groups } from "../lib/client-summary.ts";
 
 // One IPv6 subscriber usually holds a whole /64 (and a site a /48): count the prefix, or rotating
 // addresses would escape the limit.

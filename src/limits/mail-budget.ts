@@ -1,7 +1,11 @@
+import { inArray } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { rateLimits } from "../db/schema.ts";
 import { bumpCounter, countInWindow, hashedKey, readCounter, type CounterRow } from "./counters.ts";
 
-export type MailKind = "confirm" | "reset" | "already_registered" | "unlock";
+export const MAIL_KINDS = ["confirm", "reset", "already_registered", "unlock", "change_email"] as const;
+/** change_email: mails to the new address of an email change (its confirmation, or "in use"). */
+export type MailKind = (typeof MAIL_KINDS)[number];
 
 const HOUR_MS = 3600_000;
 /** At most one mail of a kind per mailbox in this long, whatever the hourly budget says. */
@@ -58,4 +62,14 @@ export async function mailBudget(db: Db, email: string, kinds: MailKind[], perHo
       };
     },
   };
+}
+
+/**
+ * Every mail budget of a mailbox gone (its account was deleted: the counters name it, hashed). In an
+ * array, since a bare query would be run by the `await` (drizzle's queries are thenables).
+ */
+export async function forgetMailbox(db: Db, email: string) {
+  const mailbox = canonicalMailbox(email);
+  const keys = await Promise.all(MAIL_KINDS.flatMap((kind) => [hashedKey(`mail:${kind}`, mailbox), hashedKey(`mail-min:${kind}`, mailbox)]));
+  return [db.delete(rateLimits).where(inArray(rateLimits.key, keys))] as const;
 }

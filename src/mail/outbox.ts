@@ -16,6 +16,8 @@ export const MAIL_BATCH = 100;
 const KEYED_ROWS_PER_STEP = 10;
 /** Subrequests a cron step may cost: the claim, a call per keyed group and one batch, the outcomes. */
 const STEP_SUBREQUESTS = 1 + KEYED_ROWS_PER_STEP + 1 + 1;
+/** What a finished row with forgetRecipient holds instead of the address. */
+export const ERASED_RECIPIENT = "(erased)";
 
 export interface MailRequest<T extends TemplateName> {
   userId: string | null;
@@ -25,6 +27,8 @@ export interface MailRequest<T extends TemplateName> {
   locale: Locale;
   /** A mail carrying a token is useless after the token expires. */
   expiresAt?: number;
+  /** Erase the recipient once the mail is finished (the account it was about is gone). */
+  forgetRecipient?: boolean;
 }
 
 export type OutboxRow = typeof outbox.$inferSelect;
@@ -57,6 +61,7 @@ export async function queueMail<T extends TemplateName>(deps: MailDeps, mail: Ma
     // The request that wrote the row sends it alone, under the row's id.
     sendKey: id,
     providerId: null,
+    forgetRecipient: mail.forgetRecipient ?? false,
     createdAt: now,
     updatedAt: now,
   };
@@ -246,9 +251,12 @@ function outcomeOfSend(deps: MailDeps, row: OutboxRow, result: SendResult, rando
 // Only the holder of this claim records the outcome: a worker whose lease ran out and was
 // re-claimed cannot overwrite what the newer claim wrote.
 function recordOutcome(deps: MailDeps, row: OutboxRow, outcome: Outcome) {
+  // The last mail to a deleted account: once finished, nothing in the row names the address.
+  const finished = outcome.status !== "pending";
+  const forget: Partial<OutboxRow> = row.forgetRecipient && finished ? { toEmail: ERASED_RECIPIENT, userId: null, payload: null } : {};
   return deps.db
     .update(outbox)
-    .set({ ...outcome.values, status: outcome.status, claimedUntil: null, updatedAt: deps.clock.now() })
+    .set({ ...outcome.values, ...forget, status: outcome.status, claimedUntil: null, updatedAt: deps.clock.now() })
     .where(and(eq(outbox.id, row.id), eq(outbox.status, "sending"), eq(outbox.claimedUntil, row.claimedUntil ?? -1)));
 }
 

@@ -1,26 +1,25 @@
-import * as z from "zod/mini";
 import { and, eq, inArray } from "drizzle-orm";
+import * as z from "zod";
 import { normalizeEmail } from "../lib/email.ts";
-import { ENGLISH } from "../lib/zod.ts";
 import type { Db } from "../db/client.ts";
 import { outbox, suppressions, type OutboxStatus } from "../db/schema.ts";
 
 // Only the fields acted on are read; Resend adds fields over time and sends event types we ignore.
-const EventSchema = z.object({
-  type: z.string().check(z.minLength(1), z.maxLength(100)),
-  data: z.optional(
-    z.object({
-      email_id: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-      to: z.optional(z.array(z.string().check(z.maxLength(1024))).check(z.maxLength(50))),
-      bounce: z.optional(z.object({ type: z.optional(z.string().check(z.maxLength(100))) })),
-    }),
-  ),
+export const ResendEventBody = z.object({
+  type: z.string().min(1).max(100),
+  data: z
+    .object({
+      email_id: z.string().min(1).max(256).optional(),
+      to: z.array(z.string().max(1024)).max(50).optional(),
+      bounce: z.object({ type: z.string().max(100).optional() }).optional(),
+    })
+    .optional(),
 });
 
-export type ResendEvent = z.infer<typeof EventSchema>;
+export type ResendEvent = z.infer<typeof ResendEventBody>;
 
 export function parseResendEvent(payload: unknown): ResendEvent | null {
-  const parsed = EventSchema.safeParse(payload, ENGLISH);
+  const parsed = ResendEventBody.safeParse(payload);
   return parsed.success ? parsed.data : null;
 }
 

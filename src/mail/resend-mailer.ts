@@ -1,4 +1,5 @@
 import { Resend, type ErrorResponse } from "resend";
+import { parseRetryAfter } from "../lib/retry-after.ts";
 import type { Mailer, OutgoingMail, SendResult } from "./types.ts";
 
 const DEFAULT_BASE_URL = "https://api.resend.com";
@@ -84,15 +85,4 @@ export function classifyFailure(error: ErrorResponse, headers: Record<string, st
 
 function sanitizeName(name: unknown): string {
   return typeof name === "string" && /^[a-z_]{1,64}$/.test(name) ? name : "unknown_error";
-}
-
-/** Retry-After as delay-seconds or an HTTP date; null when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now: number = Date.now()): number | null {
-  if (value === undefined) return null;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  // Date.parse also reads "-5" or "2026" as dates; an HTTP date always spells out its month.
-  if (!/[a-z]{3}/i.test(trimmed)) return null;
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { and, desc, eq, isNull } from "drizzle-orm";
-import * as z from "zod/mini";
+import * as z from "zod";
 import { API_SCOPES, apiKeyEnv, insertApiKey, prepareApiKey, toApiKeyJson } from "../auth/api-keys.ts";
 import { recordAudit } from "../auth/audit.ts";
 import { apiKeys } from "../db/schema.ts";
@@ -11,10 +11,10 @@ import { AppError } from "../lib/errors.ts";
 
 const DAY_MS = 24 * 3600_000;
 
-const NewKey = () => z.object({
-  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(100)),
-  scopes: z.array(z.enum(API_SCOPES)).check(z.minLength(1), z.maxLength(API_SCOPES.length)),
-  expires_in_days: z.optional(z.int().check(z.minimum(1), z.maximum(3650))),
+export const NewKey = z.object({
+  name: z.string().trim().min(1).max(100),
+  scopes: z.array(z.enum(API_SCOPES)).min(1).max(API_SCOPES.length),
+  expires_in_days: z.number().int().min(1).max(3650).optional(),
 });
 
 // POST|GET /admin/v1/keys, DELETE /admin/v1/keys/:id — all need keys:write

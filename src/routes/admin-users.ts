@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { and, asc, count, desc, eq, gt, gte, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
-import * as z from "zod/mini";
+import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { hasSecondFactor, readFactors, toFactors, toFactorsJson } from "../auth/factors.ts";
 import { resetUserFactors } from "../auth/mfa-changes.ts";
@@ -11,7 +11,8 @@ import { isUniqueViolation } from "../db/errors.ts";
 import { auditEvents, registrations, sessions, suppressions, users } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
 import { needScope } from "../http/api-key.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse, deliverWebhooksAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionsRevoked, userCreated, userDisabled, userUpdated } from "../auth/events.ts";
 import { validateJson, validateQuery } from "../http/validate.ts";
 import { decodeBase64Url, decodeUtf8, encodeBase64Url, encodeUtf8 } from "../lib/crypto/encoding.ts";
 import { AppError } from "../lib/errors.ts";
@@ -38,43 +39,38 @@ function parseCursor(cursor: string): [number, string] {
   throw new AppError("validation_failed", "The cursor is not one this API gave out.");
 }
 
-const bool = z.pipe(
-  z.enum(["true", "false"]),
-  z.transform((v: "true" | "false") => v === "true"),
-);
-const isoTime = z.pipe(
-  z.iso.datetime({ offset: true }),
-  z.transform((v: string) => Date.parse(v)),
-);
-const ListQuery = () => z.object({
-  limit: z._default(z.pipe(z.coerce.number(), z.int().check(z.minimum(1), z.maximum(200))), 50),
-  cursor: z.optional(z.string().check(z.maxLength(512))),
-  email_prefix: z.optional(z.string().check(z.trim(), z.toLowerCase(), z.minLength(1), z.maxLength(254))),
-  confirmed: z.optional(bool),
-  disabled: z.optional(bool),
-  created_after: z.optional(isoTime),
-  created_before: z.optional(isoTime),
+const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+const isoTime = z.iso.datetime({ offset: true }).transform((v) => Date.parse(v));
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(512).optional(),
+  email_prefix: z.string().trim().toLowerCase().min(1).max(254).optional(),
+  confirmed: bool.optional(),
+  disabled: bool.optional(),
+  created_after: isoTime.optional(),
+  created_before: isoTime.optional(),
 });
 
 /** No password verifies against this (it is no hash format), so an invited account is closed until its owner chooses one. */
 const NO_PASSWORD = "!invited";
 
-const Role = z.string().check(z.regex(/^[a-z][a-z0-9_:-]{0,31}$/, "must be 1-32 of a-z 0-9 _ : -, starting with a letter"));
-const NewUser = () => z.object({
+const Role = z.string().regex(/^[a-z][a-z0-9_:-]{0,31}$/, "must be 1-32 of a-z 0-9 _ : -, starting with a letter");
+export const NewUser = z.object({
   email: emailField,
   name: nameField,
-  roles: z.optional(z.array(Role).check(z.maxLength(20))),
-  locale: z.optional(z.string().check(z.maxLength(35))),
+  roles: z.array(Role).max(20).optional(),
+  locale: z.string().max(35).optional(),
 });
 
-const UserPatch = () =>
-  z
-    .object({
-      name: z.optional(z.nullable(z.string().check(z.trim(), z.maxLength(100)))),
-      roles: z.optional(z.array(Role).check(z.maxLength(20))),
-      disabled: z.optional(z.boolean()),
-    })
-    .check(z.refine((v) => Object.keys(v).length > 0, "must name what to change: name, roles or disabled"));
+export const UserPatch = z
+  .object({
+    name: z.string().trim().max(100).nullable().optional(),
+    roles: z.array(Role).max(20).optional(),
+    disabled: z.boolean().optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, "must name what to change: name, roles or disabled");
+
+export const MfaResetBody = z.object({}).strict();
 
 async function findUser(db: AppEnv["Variables"]["deps"]["db"], id: string): Promise<UserRow> {
   const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
@@ -128,14 +124,21 @@ export const adminUserRoutes = new Hono<AppEnv>()
       updatedAt: now,
     };
     const invite = await prepareInvite(deps, user, now);
+    // The account exists from here on (its address is confirmed when the invitation is accepted).
+    const created = userCreated(db, user.id, now);
     try {
-      await db.batch([
-        db.insert(users).values(user),
-        // Strangers' pending registrations of the address can never become this account.
-        db.delete(registrations).where(eq(registrations.email, user.email)),
-        ...invite.writes,
-        recordAudit(db, "admin_user_invited", user.id, c.var.client, now, `key:${c.var.apiKey.id}`),
-      ]);
+      await commitWithEvents(
+        c,
+        [
+          db.insert(users).values(user),
+          // Strangers' pending registrations of the address can never become this account.
+          db.delete(registrations).where(eq(registrations.email, user.email)),
+          ...invite.writes,
+          recordAudit(db, "admin_user_invited", user.id, c.var.client, now, `key:${c.var.apiKey.id}`),
+          created.write,
+        ],
+        [created],
+      );
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError("email_taken");
       throw err;
@@ -177,20 +180,37 @@ export const adminUserRoutes = new Hono<AppEnv>()
     const updated: UserRow = { ...user, name: body.name === undefined ? user.name : body.name || null, roles: body.roles ?? user.roles, disabledAt, updatedAt: now };
     const becameDisabled = user.disabledAt === null && disabledAt !== null;
     const becameEnabled = user.disabledAt !== null && disabledAt === null;
-    await db.batch([
-      db.update(users).set({ name: updated.name, roles: updated.roles, disabledAt, updatedAt: now }).where(eq(users.id, user.id)),
-      // A disabled account keeps no session: refresh stops at once, and so does every endpoint that reads the session.
-      ...(becameDisabled ? [revokeUserSessions(db, user.id, "disabled", now)] : []),
-      recordAudit(db, becameDisabled ? "admin_user_disabled" : becameEnabled ? "admin_user_enabled" : "admin_user_updated", user.id, c.var.client, now, actor),
-    ]);
+    // Webhooks: user.updated names the fields that changed ("disabled" when it is enabled again),
+    // user.disabled reports disabling, then session.revoked the sessions that ends.
+    const changed = [
+      ...(updated.name !== user.name ? ["name"] : []),
+      ...(JSON.stringify(updated.roles) !== JSON.stringify(user.roles) ? ["roles"] : []),
+      ...(becameEnabled ? ["disabled"] : []),
+    ];
+    const updatedEvent = changed.length > 0 ? userUpdated(db, user.id, changed, now) : null;
+    const disabledEvent = becameDisabled ? userDisabled(db, user.id, "admin", now) : null;
+    const revokedEvent = becameDisabled ? sessionsRevoked(db, user.id, "all", "user_disabled", now) : null;
+    await commitWithEvents(
+      c,
+      [
+        db.update(users).set({ name: updated.name, roles: updated.roles, disabledAt, updatedAt: now }).where(eq(users.id, user.id)),
+        ...(updatedEvent ? [updatedEvent.write] : []),
+        ...(disabledEvent && revokedEvent ? [disabledEvent.write, revokedEvent.write] : []),
+        // A disabled account keeps no session: refresh stops at once, and so does every endpoint that reads the session.
+        ...(becameDisabled ? [revokeUserSessions(db, user.id, "disabled", now)] : []),
+        recordAudit(db, becameDisabled ? "admin_user_disabled" : becameEnabled ? "admin_user_enabled" : "admin_user_updated", user.id, c.var.client, now, actor),
+      ],
+      [updatedEvent, disabledEvent, revokedEvent].filter((event) => event !== null),
+    );
     return c.json({ user: toAdminUserJson(updated) });
   })
   // Removes every second factor of the user (a lost phone and no recovery codes); mailed and audited.
-  .post("/:id/mfa/reset", needScope("users:write"), validateJson(() => z.strictObject({})), async (c) => {
+  .post("/:id/mfa/reset", needScope("users:write"), validateJson(MfaResetBody), async (c) => {
     const deps = c.var.deps;
     const result = await resetUserFactors(deps, c.req.param("id"), c.var.client, `key:${c.var.apiKey.id}`, deps.clock.now());
     if (!result.reset) throw new AppError("not_found", "No user has that id.");
     deliverAfterResponse(c, [result.mail]);
+    deliverWebhooksAfterResponse(c, result.deliveryIds);
     return c.json({ reset: true });
   })
   .get("/:id/sessions", needScope("users:read"), async (c) => {
@@ -209,19 +229,27 @@ export const adminUserRoutes = new Hono<AppEnv>()
     const { db, clock } = c.var.deps;
     const user = await findUser(db, c.req.param("id"));
     const now = clock.now();
-    await db.batch([
-      revokeUserSessions(db, user.id, "admin", now),
-      recordAudit(db, "admin_sessions_revoked", user.id, c.var.client, now, `key:${c.var.apiKey.id}`),
-    ]);
+    const revoked = sessionsRevoked(db, user.id, "all", "admin", now);
+    await commitWithEvents(
+      c,
+      [revoked.write, revokeUserSessions(db, user.id, "admin", now), recordAudit(db, "admin_sessions_revoked", user.id, c.var.client, now, `key:${c.var.apiKey.id}`)],
+      [revoked],
+    );
     return c.body(null, 204);
   })
   .delete("/:id/sessions/:sid", needScope("sessions:write"), async (c) => {
     const { db, clock } = c.var.deps;
     const now = clock.now();
-    const [ended] = await db.batch([
-      revokeSession(db, c.req.param("sid"), "admin", now, sql`${sessions.userId} = ${c.req.param("id")}`).returning({ id: sessions.id }),
-      recordAudit(db, "admin_sessions_revoked", c.req.param("id"), c.var.client, now, `key:${c.var.apiKey.id}`),
-    ]);
+    const revoked = sessionsRevoked(db, c.req.param("id"), { sessionId: c.req.param("sid") }, "admin", now);
+    const [, ended] = await commitWithEvents(
+      c,
+      [
+        revoked.write,
+        revokeSession(db, c.req.param("sid"), "admin", now, sql`${sessions.userId} = ${c.req.param("id")}`).returning({ id: sessions.id }),
+        recordAudit(db, "admin_sessions_revoked", c.req.param("id"), c.var.client, now, `key:${c.var.apiKey.id}`),
+      ],
+      [revoked],
+    );
     if (ended.length === 0) throw new AppError("not_found", "No live session with that id for that user.");
     return c.body(null, 204);
   })

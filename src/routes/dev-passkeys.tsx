@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { raw } from "hono/html";
 import type { AppEnv } from "../deps.ts";
-import { pageHeaders } from "./pages.tsx";
+import { pageHeaders } from "./pages/layout.tsx";
 
 // Development only (mounted under /dev, loopback Host only): a bare page that drives the passkey
 // ceremonies in a real browser, for `npm run test:browser` and for trying passkeys by hand. Open it

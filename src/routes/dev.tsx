@@ -1,17 +1,18 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { raw } from "hono/html";
-import type { Child } from "hono/jsx";
 import { desc, eq } from "drizzle-orm";
 import { UNLOCK_CODE_TTL_SECONDS } from "../auth/link-mails.ts";
 import { renderEmail, type TemplateData, type TemplateName } from "../mail/templates.ts";
 import type { Config } from "../config.ts";
+import { EMAIL_CHANGE_UNDO_HOURS } from "../auth/email-change.ts";
 import { outbox } from "../db/schema.ts";
 import type { AppEnv, Deps } from "../deps.ts";
 import { AppError } from "../lib/errors.ts";
 import { isLoopbackHost } from "../lib/loopback.ts";
 import { LOCALES, type Locale } from "../lib/locale.ts";
 import { renderStoredMail } from "../mail/outbox.ts";
+import { devPage } from "./dev-page.tsx";
+import { devWebhookRoutes } from "./dev-webhooks.tsx";
 import { devPasskeyPage } from "./dev-passkeys.tsx";
 
 // Development only (createApp mounts these when ENVIRONMENT=development): the outbox is the mailbox.
@@ -20,11 +21,13 @@ const LIMIT = 100;
 
 // Data for previews; the token in the links is a placeholder that no endpoint accepts.
 const PREVIEW_TOKEN = "preview-token-not-valid";
+const PREVIEW_CODE = "123456";
 const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
   "confirm-email": (config) => ({
     appName: config.appName,
     name: "Ana",
     link: config.confirmUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
     expiresInSeconds: config.confirmTokenTtl,
   }),
   "already-registered": (config) => ({
@@ -37,6 +40,7 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     appName: config.appName,
     name: "Ana",
     link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
     expiresInSeconds: config.resetTokenTtl,
   }),
   "password-changed": (config) => ({
@@ -51,12 +55,13 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     appName: config.appName,
     name: "Ana",
     link: config.resetUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
     expiresInSeconds: config.confirmTokenTtl,
   }),
   "unlock-code": (config) => ({
     appName: config.appName,
     name: "Ana",
-    code: "123456",
+    code: PREVIEW_CODE,
     expiresInSeconds: UNLOCK_CODE_TTL_SECONDS,
     resetUrl: config.forgotPasswordUrl,
   }),
@@ -70,6 +75,23 @@ const samples: { [T in TemplateName]: (config: Config) => TemplateData[T] } = {
     recoveryCodesLeft: 2,
     resetUrl: config.forgotPasswordUrl,
   }),
+  "email-change-confirm": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    link: config.emailChangeConfirmUrl.replace("{token}", PREVIEW_TOKEN),
+    code: PREVIEW_CODE,
+    expiresInSeconds: config.confirmTokenTtl,
+  }),
+  "email-change-requested": (config) => ({
+    appName: config.appName,
+    name: "Ana",
+    newEmail: "ana.new@example.com",
+    when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString(),
+    link: config.emailChangeRevertUrl.replace("{token}", PREVIEW_TOKEN),
+    undoSeconds: EMAIL_CHANGE_UNDO_HOURS * 3600,
+  }),
+  "email-in-use": (config) => ({ appName: config.appName, name: "Ana", loginUrl: config.loginUrl }),
+  "account-deleted": (config) => ({ appName: config.appName, name: "Ana", when: new Date(Date.UTC(2026, 0, 15, 9, 30)).toISOString() }),
 };
 
 function isTemplateName(name: string): name is TemplateName {
@@ -100,31 +122,6 @@ async function readMailbox(deps: Deps) {
         links: rendered ? [...rendered.text.matchAll(/https?:\/\/\S+/g)].map((m) => m[0]) : [],
       };
     }),
-  );
-}
-
-// Every development page: a whole document that fits a phone (long links and tokens wrap).
-const DEV_STYLE = `body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328;overflow-wrap:anywhere}
-pre{white-space:pre-wrap;background:#f6f8fa;padding:.5rem}article{border-top:1px solid #ddd;padding:.75rem 0}
-h1{font-size:1.6rem}article h2{font-size:1.05rem;margin:0}.meta{margin:.25rem 0;color:#555}li{margin:.2rem 0}`;
-
-function devPage(c: Context<AppEnv>, title: string, children: Child) {
-  return c.html(
-    <>
-      {raw("<!doctype html>")}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <meta name="robots" content="noindex" />
-          <title>
-            {title} · {c.var.deps.config.appName}
-          </title>
-          <style>{raw(DEV_STYLE)}</style>
-        </head>
-        <body>{children}</body>
-      </html>
-    </>,
   );
 }
 
@@ -161,6 +158,10 @@ export function devHomeRoutes(answersGet: (path: string) => boolean) {
           <li>
             <a href="/dev/emails">Email previews</a>: every template in every language, with sample data
           </li>
+          <li>
+            <a href="/dev/webhooks">Webhooks</a>: every outbound webhook, its deliveries and their attempts (also as{" "}
+            <a href="/dev/webhooks.json">JSON</a>)
+          </li>
           {optional.map((page) => (
             <li>
               <a href={page.path}>{page.label}</a>
@@ -180,7 +181,8 @@ export function devHomeRoutes(answersGet: (path: string) => boolean) {
   });
 }
 
-// GET /dev/mailbox, /dev/mailbox.json, /dev/mailbox/:id.html, /dev/emails, /dev/emails/:template, /dev/passkeys
+// GET /dev/mailbox, /dev/mailbox.json, /dev/mailbox/:id.html, /dev/emails, /dev/emails/:template, /dev/passkeys,
+// /dev/webhooks, /dev/webhooks.json
 export const devRoutes = new Hono<AppEnv>()
   .use("*", loopbackOnly)
   .get("/emails", (c) =>
@@ -214,6 +216,7 @@ export const devRoutes = new Hono<AppEnv>()
     return format === "text" ? c.text(`Subject: ${mail.subject}\n\n${mail.text}`) : c.html(mail.html);
   })
   .route("/passkeys", devPasskeyPage)
+  .route("/", devWebhookRoutes)
   .get("/mailbox.json", async (c) => c.json({ messages: await readMailbox(c.var.deps) }))
   // One stored mail's HTML as its recipient sees it. It is our own template, but it holds what
   // registrants typed (names, escaped): no script or outside resource may run in it.

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { eq, inArray } from "drizzle-orm";
-import * as z from "zod/mini";
+import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { readFactors, toFactors } from "../auth/factors.ts";
 import { toUserJson } from "../auth/identity.ts";
@@ -13,7 +13,8 @@ import { loginPasskeyChallenge } from "../auth/second-step.ts";
 import { openSession } from "../auth/sessions.ts";
 import { passkeys, users } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionCreated } from "../auth/events.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { AppError } from "../lib/errors.ts";
@@ -28,6 +29,10 @@ function recoveryNotice(left: number) {
   };
 }
 
+export const MfaLoginBody = z.object({ mfa_token: z.string().max(4096), ...proofFields }).refine(oneProof, ONE_PROOF_MESSAGE);
+export const PasskeyLoginOptionsBody = z.object({}).strict();
+export const PasskeyLoginBody = z.object({ passkey: passkeyResponseField });
+
 // POST /v1/login/mfa, POST /v1/login/passkey/options, POST /v1/login/passkey
 export const loginSecondStepRoutes = new Hono<AppEnv>()
   // The second step of a login: the mfa_token from POST /v1/login and one proof. Round trips: the
@@ -36,7 +41,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
   // the session.
   .post(
     "/mfa",
-    validateJson(() => z.object({ mfa_token: z.string().check(z.maxLength(4096)), ...proofFields }).check(z.refine(oneProof, ONE_PROOF_MESSAGE))),
+    validateJson(MfaLoginBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, config } = deps;
@@ -81,7 +86,12 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
       const session = await openSession(deps, user, client, now, ["pwd", verdict.amr]);
       const recoveryLeft = verdict.recoveryCode ? factors.recoveryCodes.length - 1 : null;
       const notice = recoveryLeft === null ? null : await mfaChangeWrites(deps, user, "recovery_code_used", client, now, { recoveryCodesLeft: recoveryLeft });
-      await db.batch([...session.writes, guard.succeeded(), ...(notice?.writes ?? []), recordAudit(db, "login_succeeded", user.id, client, now)]);
+      const created = sessionCreated(db, user.id, session, "login", now);
+      await commitWithEvents(
+        c,
+        [...session.writes, guard.succeeded(), ...(notice?.writes ?? []), recordAudit(db, "login_succeeded", user.id, client, now), created.write],
+        [created, ...(notice?.events ?? [])],
+      );
       if (notice) deliverAfterResponse(c, [notice.mail]);
       return c.json({ user: toUserJson(user), session: session.body, ...(recoveryLeft === null ? {} : recoveryNotice(recoveryLeft)) });
     },
@@ -89,7 +99,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
   // Passwordless sign-in with a passkey: options with a fresh challenge (any passkey of this site;
   // the browser lists the user's), then the assertion. User verification (PIN or biometric) is
   // required, so the passkey is both factors: amr ["hwk"].
-  .post("/passkey/options", validateJson(() => z.strictObject({})), async (c) => {
+  .post("/passkey/options", validateJson(PasskeyLoginOptionsBody), async (c) => {
     const deps = c.var.deps;
     const rp = relyingParty(deps.config);
     if (!rp) throw new AppError("passkeys_unavailable");
@@ -99,7 +109,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
     await deps.db.batch([issued.write]);
     return c.json({ options: await authenticationOptions(rp, [], challenge.bytes, "required"), expires_in: MFA_TOKEN_TTL_SECONDS });
   })
-  .post("/passkey", validateJson(() => z.object({ passkey: passkeyResponseField })), async (c) => {
+  .post("/passkey", validateJson(PasskeyLoginBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const rp = relyingParty(deps.config);
@@ -129,6 +139,7 @@ export const loginSecondStepRoutes = new Hono<AppEnv>()
       throw refused();
     }
     const session = await openSession(deps, match.user, client, now, ["hwk"]);
-    await db.batch([...session.writes, recordAudit(db, "login_succeeded", match.user.id, client, now)]);
+    const created = sessionCreated(db, match.user.id, session, "login", now);
+    await commitWithEvents(c, [...session.writes, recordAudit(db, "login_succeeded", match.user.id, client, now), created.write], [created]);
     return c.json({ user: toUserJson(match.user), session: session.body });
   });

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import * as z from "zod/mini";
+import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
 import { hasSecondFactor, toFactorsJson, type Factors } from "../auth/factors.ts";
 import { passwordField, toUserJson } from "../auth/identity.ts";
@@ -17,14 +17,15 @@ import {
   verifyRegistration,
 } from "../auth/passkeys.ts";
 import { issueRecoveryCodes } from "../auth/recovery.ts";
-import { checkSecondFactor, ONE_PROOF_MESSAGE, oneProof, proofFields, totpCodeField, type Proof } from "../auth/second-factor.ts";
+import { checkSecondFactor, ONE_PROOF_MESSAGE, oneProof, proofFields, type Proof } from "../auth/second-factor.ts";
 import { openSession } from "../auth/sessions.ts";
 import { claimTotpStep, openTotpSecret, sealTotpSecret } from "../auth/totp.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { passkeys, recoveryCodes, totpFactors } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
 import { requireAuth } from "../http/auth.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionCreated } from "../auth/events.ts";
 import { enrollingAccount, ownAccount, reauthenticate, type Account } from "../http/reauthenticate.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
@@ -33,7 +34,7 @@ import { randomId } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { qrSvg } from "../lib/qr.ts";
 
-const mfaTokenField = z.optional(z.string().check(z.maxLength(4096)));
+const mfaTokenField = z.string().max(4096).optional();
 
 /**
  * Checks a second factor for a change (removing a factor, new recovery codes) after the password:
@@ -74,18 +75,31 @@ async function enrolmentSession(c: Context<AppEnv>, account: Account, amr: "otp"
   const session = await openSession(deps, account.user, c.var.client, now, ["pwd", amr]);
   // The login is finished: this client's count of failures starts again.
   const guard = await passwordAttemptGuard(deps.db, deps.config, account.user.email, c.var.client.ip);
-  return { body: session.body, writes: [...session.writes, guard.succeeded(), recordAudit(deps.db, "login_succeeded", account.user.id, c.var.client, now)] };
+  const created = sessionCreated(deps.db, account.user.id, session, "login", now);
+  return {
+    body: session.body,
+    writes: [...session.writes, guard.succeeded(), recordAudit(deps.db, "login_succeeded", account.user.id, c.var.client, now), created.write],
+    events: [created],
+  };
 }
 
-/** Audit, mail (and the webhook hook) for a change, plus the guard's success when a password was checked. */
+/** Audit, mail and webhook event for a change, plus the guard's success when a password was checked. */
 async function changeWrites(c: Context<AppEnv>, account: Account, change: MfaChange, now: number) {
   const changed = await mfaChangeWrites(c.var.deps, account.user, change, c.var.client, now);
   const writes: [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] = [...changed.writes, ...(account.guard ? [account.guard.succeeded()] : [])];
-  return { writes, mail: changed.mail };
+  return { writes, mail: changed.mail, events: changed.events };
 }
 
 // GET /v1/mfa; POST /v1/mfa/totp/enroll, /totp/activate, /passkeys/options, /passkeys,
 // /passkeys/challenge, /remove, /recovery-codes
+export const TotpEnrollBody = z.object({ password: passwordField.optional(), mfa_token: mfaTokenField });
+export const TotpActivateBody = z.object({ code: proofFields.code.unwrap(), mfa_token: mfaTokenField });
+export const PasskeyCreationOptionsBody = z.object({ password: passwordField.optional(), mfa_token: mfaTokenField });
+export const NewPasskeyBody = z.object({ passkey: passkeyResponseField, name: passkeyNameField.optional(), mfa_token: mfaTokenField });
+export const PasskeyChallengeBody = z.object({}).strict();
+export const RemoveFactorBody = z.object({ factor_id: z.string().max(64), password: passwordField, ...proofFields }).refine(oneProof, ONE_PROOF_MESSAGE);
+export const NewRecoveryCodesBody = z.object({ password: passwordField, ...proofFields }).refine(oneProof, ONE_PROOF_MESSAGE);
+
 export const mfaRoutes = new Hono<AppEnv>()
   .get("/", requireAuth, async (c) => {
     const account = await ownAccount(c);
@@ -94,7 +108,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   })
   // A new authenticator app: its secret, as text, as an otpauth:// URI and as a QR code. It counts
   // only once a code from it activates it. Needs the password (or the enrolment token).
-  .post("/totp/enroll", validateJson(() => z.object({ password: z.optional(passwordField), mfa_token: mfaTokenField })), async (c) => {
+  .post("/totp/enroll", validateJson(TotpEnrollBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock, config } = deps;
     const account = await enrollingAccount(c, c.req.valid("json"), true);
@@ -114,7 +128,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   })
   // The first code from the app turns it on, and (for a first factor) hands out the recovery codes,
   // once. On the enrolment path it also finishes the login.
-  .post("/totp/activate", validateJson(() => z.object({ code: totpCodeField, mfa_token: mfaTokenField })), async (c) => {
+  .post("/totp/activate", validateJson(TotpActivateBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const body = c.req.valid("json");
@@ -135,13 +149,13 @@ export const mfaRoutes = new Hono<AppEnv>()
     const codes = await recoveryCodesForNewFactor(c, account, now);
     const change = await changeWrites(c, account, "totp_enabled", now);
     const session = await enrolmentSession(c, account, "otp", now);
-    await db.batch([...change.writes, ...codes.writes, ...(session?.writes ?? [])]);
+    await commitWithEvents(c, [...change.writes, ...codes.writes, ...(session?.writes ?? [])], [...change.events, ...(session?.events ?? [])]);
     deliverAfterResponse(c, [change.mail]);
     return c.json({ enabled: true, ...codes.answer, ...(session ? { user: toUserJson(account.user), session: session.body } : {}) });
   })
   // Passkey registration, step 1: options with a challenge for this user and client. Needs the
   // password (or the enrolment token).
-  .post("/passkeys/options", validateJson(() => z.object({ password: z.optional(passwordField), mfa_token: mfaTokenField })), async (c) => {
+  .post("/passkeys/options", validateJson(PasskeyCreationOptionsBody), async (c) => {
     const deps = c.var.deps;
     const rp = relyingParty(deps.config);
     if (!rp) throw new AppError("passkeys_unavailable");
@@ -155,7 +169,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   // Step 2: the browser's new credential, answering that challenge (spent whatever follows).
   .post(
     "/passkeys",
-    validateJson(() => z.object({ passkey: passkeyResponseField, name: z.optional(passkeyNameField), mfa_token: mfaTokenField })),
+    validateJson(NewPasskeyBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock } = deps;
@@ -178,12 +192,11 @@ export const mfaRoutes = new Hono<AppEnv>()
       const change = await changeWrites(c, account, "passkey_added", now);
       const session = await enrolmentSession(c, account, "hwk", now);
       try {
-        await db.batch([
-          db.insert(passkeys).values(row),
-          ...codes.writes,
-          ...change.writes,
-          ...(session?.writes ?? []),
-        ]);
+        await commitWithEvents(
+          c,
+          [db.insert(passkeys).values(row), ...codes.writes, ...change.writes, ...(session?.writes ?? [])],
+          [...change.events, ...(session?.events ?? [])],
+        );
       } catch (err) {
         if (isUniqueViolation(err)) throw new AppError("passkey_already_registered");
         throw err;
@@ -193,7 +206,7 @@ export const mfaRoutes = new Hono<AppEnv>()
     },
   )
   // Options for proving a passkey to change factors (POST /remove, /recovery-codes).
-  .post("/passkeys/challenge", requireAuth, validateJson(() => z.strictObject({})), async (c) => {
+  .post("/passkeys/challenge", requireAuth, validateJson(PasskeyChallengeBody), async (c) => {
     const deps = c.var.deps;
     const rp = relyingParty(deps.config);
     if (!rp) throw new AppError("passkeys_unavailable");
@@ -210,7 +223,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   .post(
     "/remove",
     requireAuth,
-    validateJson(() => z.object({ factor_id: z.string().check(z.maxLength(64)), password: passwordField, ...proofFields }).check(z.refine(oneProof, ONE_PROOF_MESSAGE))),
+    validateJson(RemoveFactorBody),
     async (c) => {
       const { db, clock } = c.var.deps;
       const body = c.req.valid("json");
@@ -231,13 +244,17 @@ export const mfaRoutes = new Hono<AppEnv>()
       const lastOne = !hasSecondFactor(remaining);
       if (lastOne) remaining.recoveryCodes = [];
       const change = await changeWrites(c, account, target === "totp" ? "totp_removed" : "passkey_removed", now);
-      await db.batch([
-        target === "totp"
-          ? db.delete(totpFactors).where(and(eq(totpFactors.id, body.factor_id), eq(totpFactors.userId, user.id)))
-          : db.delete(passkeys).where(and(eq(passkeys.id, body.factor_id), eq(passkeys.userId, user.id))),
-        ...(lastOne ? [db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id))] : []),
-        ...change.writes,
-      ]);
+      await commitWithEvents(
+        c,
+        [
+          target === "totp"
+            ? db.delete(totpFactors).where(and(eq(totpFactors.id, body.factor_id), eq(totpFactors.userId, user.id)))
+            : db.delete(passkeys).where(and(eq(passkeys.id, body.factor_id), eq(passkeys.userId, user.id))),
+          ...(lastOne ? [db.delete(recoveryCodes).where(eq(recoveryCodes.userId, user.id))] : []),
+          ...change.writes,
+        ],
+        change.events,
+      );
       deliverAfterResponse(c, [change.mail]);
       return c.json(toFactorsJson(remaining));
     },
@@ -246,7 +263,7 @@ export const mfaRoutes = new Hono<AppEnv>()
   .post(
     "/recovery-codes",
     requireAuth,
-    validateJson(() => z.object({ password: passwordField, ...proofFields }).check(z.refine(oneProof, ONE_PROOF_MESSAGE))),
+    validateJson(NewRecoveryCodesBody),
     async (c) => {
       const deps = c.var.deps;
       const body = c.req.valid("json");
@@ -259,7 +276,7 @@ export const mfaRoutes = new Hono<AppEnv>()
       const now = deps.clock.now();
       const issued = await issueRecoveryCodes(deps, account.user.id, now);
       const change = await changeWrites(c, account, "recovery_codes_regenerated", now);
-      await deps.db.batch([...issued.writes, ...change.writes]);
+      await commitWithEvents(c, [...issued.writes, ...change.writes], change.events);
       deliverAfterResponse(c, [change.mail]);
       return c.json({ recovery_codes: issued.codes });
     },

@@ -1,9 +1,9 @@
 import { Hono, type Context } from "hono";
 import { and, eq, isNull } from "drizzle-orm";
-import * as z from "zod/mini";
+import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
-import { consumeUserToken } from "../auth/email-tokens.ts";
-import { emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
+import { consumeUserCredential, refuseCredential, unspendToken } from "../auth/email-tokens.ts";
+import { credentialFields, credentialOf, emailField, passwordField, recipientOf, type UserRow } from "../auth/identity.ts";
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
 import { checkNewPassword } from "../auth/new-password.ts";
@@ -16,7 +16,8 @@ import type { AppEnv } from "../deps.ts";
 import { validateJson } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { passwordChanged, passwordReset, sessionCreated, sessionsRevoked, userConfirmed } from "../auth/events.ts";
 
 const FORGOT_ACCEPTED = { message: "If the address has an account, an email with instructions is on its way." };
 const RESET_DONE = { message: "Your password has been changed. Log in with the new password." };
@@ -57,8 +58,12 @@ async function changePasswordWrites(c: Context<AppEnv>, user: UserRow, passwordH
 }
 
 // POST /v1/password/forgot, /v1/password/reset, /v1/password/change
+export const ForgotBody = z.object({ email: emailField });
+export const ResetBody = z.object({ ...credentialFields, password: passwordField });
+export const ChangeBody = z.object({ current_password: passwordField, new_password: passwordField });
+
 export const passwordRoutes = new Hono<AppEnv>()
-  .post("/forgot", validateJson(() => z.object({ email: emailField })), async (c) => {
+  .post("/forgot", validateJson(ForgotBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();
@@ -77,32 +82,47 @@ export const passwordRoutes = new Hono<AppEnv>()
     deliverAfterResponse(c, [reset.mail]);
     return c.json(FORGOT_ACCEPTED, 202);
   })
-  .post("/reset", validateJson(() => z.object({ token: z.string().check(z.maxLength(4096)), password: passwordField })), async (c) => {
+  .post("/reset", validateJson(ResetBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock, passwords } = deps;
-    const { token, password } = c.req.valid("json");
+    const body = c.req.valid("json");
+    const credential = credentialOf(body);
+    const password = body.password;
     // Checks that need no account run before the token is touched, so a weak choice costs nothing.
     await checkNewPassword(deps, password, { requestId: c.var.requestId });
     const now = clock.now();
-    // Consumed before the password changes: of two concurrent requests with one token, one wins.
-    const consumed = await consumeUserToken(deps, token, "reset_password", now);
-    if (!consumed) throw new AppError("invalid_token");
+    // Consumed before the password changes: of two concurrent requests with one link (or its code),
+    // one wins.
+    const consumed = await consumeUserCredential(deps, credential, "reset_password", now);
+    if (!consumed) throw await refuseCredential(deps, c.var.client, credential, "reset_password", now);
     const user = consumed.user;
     try {
       checkPasswordPolicy(password, passwordPolicy(deps.config, user.email));
     } catch (err) {
       // Refused for this account (e.g. it contains the address): give the link back.
-      await db
-        .update(emailTokens)
-        .set({ usedAt: null })
-        .where(and(eq(emailTokens.tokenHash, consumed.tokenHash), eq(emailTokens.usedAt, now)));
+      await db.batch([unspendToken(db, consumed.token.id, now)]);
       throw err;
     }
     if (user.disabledAt !== null) throw new AppError("account_disabled");
     const change = await changePasswordWrites(c, user, await passwords.hash(password), now);
     // Whoever was guessing, the owner has just proved the mailbox: every lock-out of the address ends.
     const guard = await passwordAttemptGuard(db, deps.config, user.email, c.var.client.ip);
-    await db.batch([...change.writes, ...guard.clearAll(), recordAudit(db, "reset_completed", user.id, c.var.client, now)]);
+    const reset = passwordReset(db, user.id, now);
+    const revoked = sessionsRevoked(db, user.id, "all", "password_reset", now);
+    // Accepting an invitation (src/routes/admin-users.ts) is a reset that also confirms the address.
+    const confirmed = user.emailConfirmedAt === null ? userConfirmed(db, user.id, now) : null;
+    await commitWithEvents(
+      c,
+      [
+        reset.write,
+        revoked.write,
+        ...change.writes,
+        ...(confirmed ? [confirmed.write] : []),
+        ...guard.clearAll(),
+        recordAudit(db, "reset_completed", user.id, c.var.client, now),
+      ],
+      confirmed ? [reset, revoked, confirmed] : [reset, revoked],
+    );
     deliverAfterResponse(c, [change.mail]);
     // No automatic login (OWASP): the client logs in with the new password.
     return c.json(RESET_DONE);
@@ -110,14 +130,15 @@ export const passwordRoutes = new Hono<AppEnv>()
   .post(
     "/change",
     requireAuth,
-    validateJson(() => z.object({ current_password: passwordField, new_password: passwordField })),
+    validateJson(ChangeBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords } = deps;
       const auth = c.var.auth;
       const body = c.req.valid("json");
-      // The address in the token is the account's (addresses never change), so every check of the
-      // new password runs before any database work.
+      // Every check of the new password runs before any database work, against the address in the
+      // access token (after an email change it may be the previous one until the next refresh: the
+      // policy is checked again below against the account's address).
       await checkNewPassword(deps, body.new_password, { email: auth.email, requestId: c.var.requestId });
       const now = clock.now();
       // The current password is guessed against the same guard as login: a stolen access token
@@ -137,16 +158,35 @@ export const passwordRoutes = new Hono<AppEnv>()
         await db.batch([...guard.failed(now), recordAudit(db, "login_failed", user.id, c.var.client, now)]);
         throw new AppError("invalid_credentials", "The current password is incorrect.");
       }
+      if (user.email !== auth.email) {
+        try {
+          checkPasswordPolicy(body.new_password, passwordPolicy(deps.config, user.email));
+        } catch (err) {
+          await db.batch([guard.succeeded()]);
+          throw err;
+        }
+      }
       const change = await changePasswordWrites(c, user, await passwords.hash(body.new_password), now);
       // Every session ends (the batch revokes them first), then the caller gets a fresh one.
       // The new session was proven the way the caller's was.
       const session = await openSession(deps, user, c.var.client, now, auth.amr as Amr);
-      await db.batch([
-        ...change.writes,
-        ...session.writes,
-        guard.succeeded(),
-        recordAudit(db, "password_changed", user.id, c.var.client, now),
-      ]);
+      // In the order they happen: the change, every session ended (the caller's too), the new one.
+      const changed = passwordChanged(db, user.id, now);
+      const revoked = sessionsRevoked(db, user.id, "all", "password_changed", now);
+      const created = sessionCreated(db, user.id, session, "password_change", now);
+      await commitWithEvents(
+        c,
+        [
+          changed.write,
+          revoked.write,
+          ...change.writes,
+          ...session.writes,
+          created.write,
+          guard.succeeded(),
+          recordAudit(db, "password_changed", user.id, c.var.client, now),
+        ],
+        [changed, revoked, created],
+      );
       deliverAfterResponse(c, [change.mail]);
       return c.json({ session: session.body });
     },

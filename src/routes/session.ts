@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { and, desc, eq, exists, gt, inArray, isNull, lt } from "drizzle-orm";
-import * as z from "zod/mini";
+import * as z from "zod";
 import { recordAudit, recordAuditIf } from "../auth/audit.ts";
 import { countWrongAttempt, MAX_TOKEN_ATTEMPTS, spendToken } from "../auth/email-tokens.ts";
 import { emailField, passwordField, toUserJson } from "../auth/identity.ts";
@@ -17,16 +17,20 @@ import { mailBudget } from "../limits/mail-budget.ts";
 import { timingSafeEqual } from "../lib/crypto/encoding.ts";
 import { isWellFormedToken } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionCreated, sessionsRevoked } from "../auth/events.ts";
 
 const invalidRefresh = () => new AppError("invalid_refresh_token");
-const unlockCodeField = z.string().check(z.regex(/^[0-9]{6}$/, "must be the 6 digits from the email"));
+const unlockCodeField = z.string().regex(/^[0-9]{6}$/, "must be the 6 digits from the email");
+export const LoginBody = z.object({ email: emailField, password: passwordField, unlock_code: unlockCodeField.optional() });
+export const RefreshBody = z.object({ refresh_token: z.string().max(4096) });
+export const LogoutBody = z.object({ all: z.boolean().optional() });
 
 // POST /v1/login
 export const loginRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(() => z.object({ email: emailField, password: passwordField, unlock_code: z.optional(unlockCodeField) })),
+    validateJson(LoginBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords, config } = deps;
@@ -128,14 +132,19 @@ export const loginRoutes = new Hono<AppEnv>()
         return c.json(next.body);
       }
       const session = await openSession(deps, user, client, now, PASSWORD_ONLY);
-      await db.batch([...session.writes, ...rehash, ...(unlocked ? unlock : [guard.succeeded()]), recordAudit(db, "login_succeeded", user.id, client, now)]);
+      const created = sessionCreated(db, user.id, session, "login", now);
+      await commitWithEvents(
+        c,
+        [...session.writes, ...rehash, ...(unlocked ? unlock : [guard.succeeded()]), recordAudit(db, "login_succeeded", user.id, client, now), created.write],
+        [created],
+      );
       return c.json({ user: toUserJson(user), session: session.body });
     },
   );
 
 // POST /v1/token/refresh
 export const tokenRoutes = new Hono<AppEnv>()
-  .post("/refresh", validateJson(() => z.object({ refresh_token: z.string().check(z.maxLength(4096)) })), async (c) => {
+  .post("/refresh", validateJson(RefreshBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const token = c.req.valid("json").refresh_token;
@@ -155,10 +164,12 @@ export const tokenRoutes = new Hono<AppEnv>()
       }
       // A rotated token came back: someone holds a copy. End the whole session.
       if (row.token.usedAt !== null && row.session.revokedAt === null) {
-        await db.batch([
-          revokeSession(db, row.session.id, "refresh_reuse", now),
-          recordAudit(db, "refresh_reuse_detected", row.user.id, c.var.client, now),
-        ]);
+        const revoked = sessionsRevoked(db, row.user.id, { sessionId: row.session.id }, "refresh_reuse", now);
+        await commitWithEvents(
+          c,
+          [revoked.write, revokeSession(db, row.session.id, "refresh_reuse", now), recordAudit(db, "refresh_reuse_detected", row.user.id, c.var.client, now)],
+          [revoked],
+        );
       }
       throw invalidRefresh();
     }
@@ -167,7 +178,7 @@ export const tokenRoutes = new Hono<AppEnv>()
 
 // POST /v1/logout
 export const logoutRoutes = new Hono<AppEnv>()
-  .post("/", requireAuth, validateJson(() => z.object({ all: z.optional(z.boolean()) })), async (c) => {
+  .post("/", requireAuth, validateJson(LogoutBody), async (c) => {
     const { db, clock } = c.var.deps;
     const auth = c.var.auth;
     const now = clock.now();
@@ -177,13 +188,19 @@ export const logoutRoutes = new Hono<AppEnv>()
     // owner's new sessions; the first statement tells which case this was.
     const live = liveSession(db, auth.sid, auth.sub, now);
     const onlyIfLive = exists(liveSession(db, auth.sid, auth.sub, now));
-    const [liveRows] = await db.batch([
-      live,
-      recordAuditIf(db, "logged_out", auth.sub, c.var.client, now, onlyIfLive),
-      all
-        ? revokeUserSessions(db, auth.sub, "logout_all", now, onlyIfLive)
-        : revokeSession(db, auth.sid, "logout", now, onlyIfLive),
-    ]);
+    const revoked = sessionsRevoked(db, auth.sub, all ? "all" : { sessionId: auth.sid }, all ? "logout_all" : "logout", now, onlyIfLive);
+    const [liveRows] = await commitWithEvents(
+      c,
+      [
+        live,
+        recordAuditIf(db, "logged_out", auth.sub, c.var.client, now, onlyIfLive),
+        revoked.write,
+        all
+          ? revokeUserSessions(db, auth.sub, "logout_all", now, onlyIfLive)
+          : revokeSession(db, auth.sid, "logout", now, onlyIfLive),
+      ],
+      [revoked],
+    );
     if (liveRows.length === 0) throw invalidAccessToken();
     return c.body(null, 204);
   });

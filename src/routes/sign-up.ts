@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { and, desc, eq, gt, inArray, isNull, notInArray, sql } from "drizzle-orm";
-import * as z from "zod/mini";
+import * as z from "zod";
 import { chooseLocale } from "../lib/locale.ts";
 import { recordAudit } from "../auth/audit.ts";
-import { countWrongAttempt, readLiveToken, spendToken } from "../auth/email-tokens.ts";
+import { countWrongAttempt, locateCredential, refuseCredential, spendToken } from "../auth/email-tokens.ts";
 import { prepareConfirmation } from "../auth/link-mails.ts";
-import { emailField, nameField, passwordField, recipientOf, toUserJson, type UserRow } from "../auth/identity.ts";
+import { credentialFields, credentialOf, emailField, nameField, passwordField, recipientOf, toUserJson, type UserRow } from "../auth/identity.ts";
 import { checkNewPassword } from "../auth/new-password.ts";
 import { openSession, PASSWORD_ONLY } from "../auth/sessions.ts";
 import { enrollableMethods } from "../auth/factors.ts";
@@ -17,10 +17,11 @@ import type { AppEnv } from "../deps.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { encodeBase64Url, sha256, timingSafeEqual } from "../lib/crypto/encoding.ts";
-import { hashToken, isWellFormedToken, randomId } from "../lib/crypto/tokens.ts";
+import { randomId } from "../lib/crypto/tokens.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { sessionCreated, userConfirmed, userCreated } from "../auth/events.ts";
 
 const ACCEPTED = { message: "If the address can be registered, a confirmation email is on its way." };
 const RESENT = { message: "If the address has an unconfirmed account, a new confirmation email is on its way." };
@@ -30,22 +31,26 @@ export const PENDING_REGISTRATIONS_KEPT = 3;
 // PKCE (RFC 7636, S256 only): the registering browser keeps a random verifier and sends its hash.
 const codeChallengeField = z
   .string()
-  .check(z.regex(/^[A-Za-z0-9_-]{43}$/, "must be the base64url SHA-256 of a code verifier (43 characters)"));
-const codeVerifierField = z.string().check(z.regex(/^[A-Za-z0-9._~-]{43,128}$/, "must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~"));
+  .regex(/^[A-Za-z0-9_-]{43}$/, "must be the base64url SHA-256 of a code verifier (43 characters)");
+const codeVerifierField = z
+  .string()
+  .regex(/^[A-Za-z0-9._~-]{43,128}$/, "must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~");
+
+export const RegisterBody = z.object({
+  email: emailField,
+  password: passwordField,
+  name: nameField,
+  locale: z.string().max(35).optional(),
+  code_challenge: codeChallengeField.optional(),
+});
+export const ConfirmBody = z.object({ ...credentialFields, password: passwordField.optional(), code_verifier: codeVerifierField.optional() });
+export const ResendConfirmBody = z.object({ email: emailField });
 
 // POST /v1/register
 export const registerRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(() =>
-      z.object({
-        email: emailField,
-        password: passwordField,
-        name: nameField,
-        locale: z.optional(z.string().check(z.maxLength(35))),
-        code_challenge: z.optional(codeChallengeField),
-      }),
-    ),
+    validateJson(RegisterBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, config, clock, passwords } = deps;
@@ -117,22 +122,22 @@ export const registerRoutes = new Hono<AppEnv>()
 export const confirmRoutes = new Hono<AppEnv>()
   .post(
     "/",
-    validateJson(() =>
-      z.object({ token: z.string().check(z.maxLength(4096)), password: z.optional(passwordField), code_verifier: z.optional(codeVerifierField) }),
-    ),
+    validateJson(ConfirmBody),
     async (c) => {
       const deps = c.var.deps;
       const { db, clock, passwords } = deps;
       const body = c.req.valid("json");
-      // The token proves the mailbox; the proof says which registration the confirmer made. A
-      // token alone (a link scanner, an unsolicited mail clicked) activates nothing.
+      // The token (or the address and code) proves the mailbox; the proof says which registration
+      // the confirmer made. A token alone (a link scanner, an unsolicited mail clicked) activates
+      // nothing.
       if (body.password === undefined && body.code_verifier === undefined) throw new AppError("proof_required");
-      if (!isWellFormedToken(body.token)) throw new AppError("invalid_token");
+      const credential = credentialOf(body);
       const now = clock.now();
-      const tokenHash = await hashToken(await deps.tokenKey(), body.token);
-      const tokenEmail = db.select({ email: emailTokens.email }).from(emailTokens).where(eq(emailTokens.tokenHash, tokenHash));
+      const where = await locateCredential(deps, credential, "confirm_email", now);
+      if (!where) throw new AppError("invalid_token");
+      const tokenEmail = db.select({ email: emailTokens.email }).from(emailTokens).where(where.live);
       const [tokenRows, pending] = await db.batch([
-        readLiveToken(db, tokenHash, "confirm_email", now),
+        db.select().from(emailTokens).where(where.live).limit(1),
         db
           .select()
           .from(registrations)
@@ -140,7 +145,7 @@ export const confirmRoutes = new Hono<AppEnv>()
           .orderBy(desc(registrations.createdAt)),
       ]);
       const token = tokenRows[0];
-      if (!token?.email) throw new AppError("invalid_token");
+      if (!token?.email) throw await refuseCredential(deps, c.var.client, credential, "confirm_email", now);
 
       // One password derivation whichever proof is given.
       let match: number;
@@ -175,20 +180,32 @@ export const confirmRoutes = new Hono<AppEnv>()
       // Under MFA_REQUIRED the new account enrols a second factor before it gets a session.
       const session = deps.config.mfaRequired ? null : await openSession(deps, user, c.var.client, now, PASSWORD_ONLY);
       const enrol = deps.config.mfaRequired ? await createMfaToken(deps, user.id, "mfa_enroll", c.var.client, now) : null;
+      // The account begins here, not at registration: a pending registration may be a stranger's
+      // and is never announced. Integrators see user.created, user.confirmed (and session.created).
+      const events = [
+        userCreated(db, user.id, now),
+        userConfirmed(db, user.id, now),
+        ...(session ? [sessionCreated(db, user.id, session, "confirm", now)] : []),
+      ];
       try {
-        await db.batch([
-          spendToken(db, token.id, now),
-          // The account is created here; if a concurrent confirmation created it first, the unique
-          // address makes this whole batch fail, so only one session is ever opened.
-          db.insert(users).values(user),
-          db.delete(registrations).where(eq(registrations.email, user.email)),
-          db
-            .update(emailTokens)
-            .set({ usedAt: now })
-            .where(and(eq(emailTokens.email, user.email), eq(emailTokens.purpose, "confirm_email"), isNull(emailTokens.usedAt))),
-          ...(session?.writes ?? [enrol!.write]),
-          recordAudit(db, "email_confirmed", user.id, c.var.client, now),
-        ]);
+        await commitWithEvents(
+          c,
+          [
+            spendToken(db, token.id, now),
+            // The account is created here; if a concurrent confirmation created it first, the unique
+            // address makes this whole batch fail, so only one session is ever opened.
+            db.insert(users).values(user),
+            db.delete(registrations).where(eq(registrations.email, user.email)),
+            db
+              .update(emailTokens)
+              .set({ usedAt: now })
+              .where(and(eq(emailTokens.email, user.email), eq(emailTokens.purpose, "confirm_email"), isNull(emailTokens.usedAt))),
+            ...(session?.writes ?? [enrol!.write]),
+            recordAudit(db, "email_confirmed", user.id, c.var.client, now),
+            ...events.map((event) => event.write),
+          ],
+          events,
+        );
       } catch (err) {
         if (isUniqueViolation(err)) throw new AppError("invalid_token");
         throw err;
@@ -199,7 +216,7 @@ export const confirmRoutes = new Hono<AppEnv>()
       return c.json({ user: toUserJson(user), session: session!.body });
     },
   )
-  .post("/resend", validateJson(() => z.object({ email: emailField })), async (c) => {
+  .post("/resend", validateJson(ResendConfirmBody), async (c) => {
     const deps = c.var.deps;
     const { db, clock } = deps;
     const now = clock.now();

@@ -29,6 +29,20 @@ export function tokenFrom(mail: ReceivedMail | undefined): string {
   return match[1]!;
 }
 
+/** The 6-digit code printed beside the link in a mail (on a line of its own). */
+export function codeFrom(mail: ReceivedMail | undefined): string {
+  const match = /\n([0-9]{6})\n/.exec(mail?.body.text ?? "");
+  if (!match) throw new Error(`no code in mail: ${mail?.body.subject}`);
+  return match[1]!;
+}
+
+/** The newest mail to an address whose subject matches. */
+export async function latestMailTo(email: string, subject: RegExp): Promise<ReceivedMail> {
+  const mail = (await mailsTo(email)).filter((m) => subject.test(m.body.subject)).at(-1);
+  if (!mail) throw new Error(`no mail to ${email} with a subject like ${subject}`);
+  return mail;
+}
+
 export function uniqueEmail(label = "user"): string {
   return `${label}-${crypto.randomUUID().slice(0, 8)}@example.test`;
 }

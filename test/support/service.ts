@@ -5,6 +5,7 @@ import { buildDeps } from "../../src/deps.ts";
 import type { Deps } from "../../src/deps.ts";
 import { generateSigningKeyJwk } from "../../src/lib/crypto/jwt.ts";
 import type { Clock } from "../../src/lib/clock.ts";
+import { assertConformant } from "./conformance.ts";
 
 export const PUBLIC_URL = "https://auth.example.test";
 export const RESEND_KEY = "re_test_edge_auth";
@@ -105,7 +106,11 @@ export async function createTestService(options: TestServiceOptions = {}) {
     if (init.token) headers.set("authorization", `Bearer ${init.token}`);
     if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", "203.0.113.7");
     const method = init.method ?? (body !== undefined && body !== null ? "POST" : "GET");
-    return app.request(`${settings.PUBLIC_URL}${path}`, { ...init, method, headers, body });
+    const url = `${settings.PUBLIC_URL}${path}`;
+    const res = await app.request(url, { ...init, method, headers, body });
+    // Every answer a test receives must be one the contract describes (src/contract/).
+    await assertConformant(method, url, res);
+    return res;
   }
 
   return {

@@ -55,6 +55,52 @@ describe("ENVIRONMENT=development", () => {
   });
 });
 
+describe("WEBHOOK_ENDPOINTS", () => {
+  const secret = `whsec_${btoa("k".repeat(32))}`;
+  const production = { ...base, ENVIRONMENT: "production", RESEND_API_KEY: "re_x", PUBLIC_URL: "https://auth.example.com" };
+  const endpoints = (value: unknown) => ({ ...production, WEBHOOK_ENDPOINTS: typeof value === "string" ? value : JSON.stringify(value) });
+
+  it("reads a JSON array of {url, secret, events?}; no events means every event", () => {
+    const config = parseConfig(
+      endpoints([
+        { url: "https://crm.example.com/hooks", secret },
+        { url: "https://billing.example.com/hooks", secret, events: ["user.disabled", "user.deleted", "user.disabled"] },
+      ]),
+    );
+    expect(config.webhookEndpoints).toEqual([
+      { url: "https://crm.example.com/hooks", secret, events: null },
+      { url: "https://billing.example.com/hooks", secret, events: ["user.disabled", "user.deleted"] },
+    ]);
+    expect(parseConfig(production).webhookEndpoints).toEqual([]);
+  });
+
+  describe.each([
+    ["not JSON", "[{url:", /is not JSON/],
+    ["not an array", { url: "https://crm.example.com/", secret }, /must be a JSON array/],
+    ["an entry with an unknown field", [{ url: "https://crm.example.com/", secret, method: "PUT" }], /entry 1 must be/],
+    ["a private address", [{ url: "https://10.0.0.8/hooks", secret }], /entry 1: url must not point at a private/],
+    ["plain http in production", [{ url: "http://crm.example.com/hooks", secret }], /entry 1: url must use https/],
+    ["loopback in production", [{ url: "https://127.0.0.1:9000/", secret }], /entry 1: url must not point at a private/],
+    ["a secret without whsec_", [{ url: "https://crm.example.com/", secret: "c2VjcmV0" }], /entry 1: secret must start with whsec_/],
+    ["a secret of 16 bytes", [{ url: "https://crm.example.com/", secret: `whsec_${btoa("k".repeat(16))}` }], /entry 1: secret must hold 24 to 64 bytes/],
+    ["an unknown event type", [{ url: "https://crm.example.com/", secret, events: ["user.exploded"] }], /entry 1: events names an unknown event type/],
+    ["no event types", [{ url: "https://crm.example.com/", secret, events: [] }], /entry 1 must be/],
+    ["one URL twice", [{ url: "https://crm.example.com/", secret }, { url: "https://crm.example.com/", secret }], /entry 2: url is declared twice/],
+  ])("with %s", (_label, value, problem) => {
+    it("refuses to start, naming the setting and the entry but never the secret", () => {
+      const err = refusal(endpoints(value));
+      expect(err?.setting).toBe("WEBHOOK_ENDPOINTS");
+      expect(err?.problem).toMatch(problem);
+      expect(err?.problem).not.toContain(secret.slice(6));
+    });
+  });
+
+  it("accepts loopback http in development, for the local receiver", () => {
+    const config = parseConfig({ ...base, PUBLIC_URL: "http://127.0.0.1:8787", WEBHOOK_ENDPOINTS: JSON.stringify([{ url: "http://127.0.0.1:9000/", secret }]) });
+    expect(config.webhookEndpoints).toHaveLength(1);
+  });
+});
+
 describe("WEBAUTHN_RP_ID", () => {
   const prod = { ...base, ENVIRONMENT: "production", RESEND_API_KEY: "re_x", PUBLIC_URL: "https://auth.example.com", ALLOWED_ORIGINS: "https://app.example.com, https://other.test" };
 

@@ -7,7 +7,7 @@ const appName = "Acme Notes";
 
 const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] } } = {
   "confirm-email": {
-    data: { appName, name: "Ana", link: "https://app.test/confirm#token=c0nf1rm", expiresInSeconds: 86_400 },
+    data: { appName, name: "Ana", link: "https://app.test/confirm#token=c0nf1rm", code: "135790", expiresInSeconds: 86_400 },
     links: ["https://app.test/confirm#token=c0nf1rm"],
   },
   "already-registered": {
@@ -15,7 +15,7 @@ const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] }
     links: ["https://app.test/login", "https://app.test/forgot"],
   },
   "reset-password": {
-    data: { appName, name: "Ana", link: "https://app.test/reset#token=r3s3t", expiresInSeconds: 1_800 },
+    data: { appName, name: "Ana", link: "https://app.test/reset#token=r3s3t", code: "246801", expiresInSeconds: 1_800 },
     links: ["https://app.test/reset#token=r3s3t"],
   },
   "password-changed": {
@@ -30,7 +30,7 @@ const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] }
     links: ["https://app.test/forgot"],
   },
   invite: {
-    data: { appName, name: "Ana", link: "https://app.test/reset#token=1nv1t3", expiresInSeconds: 86_400 },
+    data: { appName, name: "Ana", link: "https://app.test/reset#token=1nv1t3", code: "975310", expiresInSeconds: 86_400 },
     links: ["https://app.test/reset#token=1nv1t3"],
   },
   "unlock-code": {
@@ -49,6 +49,29 @@ const samples: { [T in TemplateName]: { data: TemplateData[T]; links: string[] }
       resetUrl: "https://app.test/forgot",
     },
     links: ["https://app.test/forgot"],
+  },
+  "email-change-confirm": {
+    data: { appName, name: "Ana", link: "https://app.test/email/confirm#token=ch4ng3", code: "864200", expiresInSeconds: 86_400 },
+    links: ["https://app.test/email/confirm#token=ch4ng3"],
+  },
+  "email-change-requested": {
+    data: {
+      appName,
+      name: "Ana",
+      newEmail: "ana.new@example.test",
+      when: "2026-03-05T14:07:09.000Z",
+      link: "https://app.test/email/revert#token=r3v3rt",
+      undoSeconds: 72 * 3600,
+    },
+    links: ["https://app.test/email/revert#token=r3v3rt"],
+  },
+  "email-in-use": {
+    data: { appName, name: "Ana", loginUrl: "https://app.test/login" },
+    links: ["https://app.test/login"],
+  },
+  "account-deleted": {
+    data: { appName, name: "Ana", when: "2026-03-05T14:07:09.000Z" },
+    links: [],
   },
 };
 
@@ -168,6 +191,31 @@ describe.each(["edge-auth", "Acme", "Umbrella", "Orbit"])("the app named %s", (n
       expect(before.length).toBeGreaterThan(0);
       for (const text of before) expect(text.slice(-30)).not.toMatch(articles[locale]);
     }
+  });
+});
+
+describe("codes beside links", () => {
+  it.each(["confirm-email", "reset-password", "invite", "email-change-confirm"] as const)("%s carries its code in both parts, in every language", (template) => {
+    const code = samples[template].data.code!;
+    for (const locale of LOCALES) {
+      const mail = render(template, locale);
+      expect(mail.html).toContain(`>${code}</p>`);
+      expect(mail.text).toContain(`\n${code}\n`);
+    }
+  });
+
+  it("leaves the code out of a mail queued before codes existed", () => {
+    const mail = render("confirm-email", "en", { code: undefined });
+    expect(mail.text).not.toMatch(/enter this code|\n[0-9]{6}\n/);
+  });
+});
+
+describe("email change mails", () => {
+  it("tells the old address where the account is moving and for how long the link undoes it", () => {
+    const mail = render("email-change-requested", "en");
+    expect(mail.text).toContain("ana.new@example.test");
+    expect(mail.text).toContain("3 days");
+    expect(mail.text).toContain("March 5, 2026");
   });
 });
 

@@ -12,10 +12,12 @@ export const LAYERS: Array<{ name: string; prefix: string; may: "below" | "self-
   { name: "db", prefix: "src/db/", may: "below" },
   { name: "limits", prefix: "src/limits/", may: "below" },
   { name: "mail", prefix: "src/mail/", may: "below" },
+  { name: "webhooks", prefix: "src/webhooks/", may: "below" },
   { name: "deps", prefix: "src/deps.ts", may: "below" },
   { name: "auth", prefix: "src/auth/", may: "below" },
   { name: "http", prefix: "src/http/", may: "below" },
   { name: "routes", prefix: "src/routes/", may: "below" },
+  { name: "contract", prefix: "src/contract/", may: "below" },
   { name: "app", prefix: "src/app.ts", may: "below" },
   { name: "entry", prefix: "src/index.ts", may: "below" },
 ];

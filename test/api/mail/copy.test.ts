@@ -9,13 +9,13 @@ describe("a lifetime under a minute", () => {
   it("is written in seconds in the confirmation and the reset mail", async () => {
     const t = await createTestService({ settings: { CONFIRM_TOKEN_TTL: "45", RESET_TOKEN_TTL: "30" } });
     const { email } = await createConfirmedUser(t, "short-lived");
-    expect((await mailsTo(email))[0]!.body.text).toContain("This link expires in 45 seconds.");
+    expect((await mailsTo(email))[0]!.body.text).toContain("The link and the code expire in 45 seconds.");
 
     expect((await t.post("/v1/password/forgot", { email })).status).toBe(202);
     await t.settle();
     const reset = (await mailsTo(email)).at(-1)!;
-    expect(reset.body.text).toContain("This link expires in 30 seconds and works only once.");
-    expect(reset.body.html).toContain("This link expires in 30 seconds and works only once.");
+    expect(reset.body.text).toContain("The link and the code expire in 30 seconds; once one of them is used, neither works again.");
+    expect(reset.body.html).toContain("The link and the code expire in 30 seconds; once one of them is used, neither works again.");
   });
 });
 

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { createResendMailer, parseRetryAfter } from "../../../src/mail/resend-mailer.ts";
+import { parseRetryAfter } from "../../../src/lib/retry-after.ts";
+import { createResendMailer } from "../../../src/mail/resend-mailer.ts";
 import type { OutgoingMail } from "../../../src/mail/types.ts";
 
 // The stand-in is shared by every test file running in parallel: each test mails its own random

@@ -65,25 +65,3 @@ describe("change password", () => {
     expect((await mailsTo(email)).at(-1)!.body.subject).toMatch(/password/i);
   });
 });
-
-describe("hosted pages", () => {
-  it.each(["/reset", "/confirm"])("serves %s without a referrer and with a script-locking CSP", async (path) => {
-    const res = await t.request(path);
-    expect(res.status).toBe(200);
-    expect(res.headers.get("content-type")).toMatch(/text\/html/);
-    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
-    const csp = res.headers.get("content-security-policy")!;
-    expect(csp).toMatch(/script-src 'nonce-[A-Za-z0-9+/_=-]{16,}'/);
-    const html = await res.text();
-    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)![1];
-    expect(html).toContain(`<script nonce="${nonce}">`);
-    expect(html).toContain("location.hash");
-  });
-
-  it("checks on the reset page that both passwords match before posting", async () => {
-    const html = await (await t.request("/reset")).text();
-    expect(html).toContain('id="repeat"');
-    expect(html).toMatch(/password !== repeat/);
-    expect(html).toContain("/v1/password/reset");
-  });
-});

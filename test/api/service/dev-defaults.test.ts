@@ -86,15 +86,9 @@ describe("LOGIN_URL in development", () => {
     expect(html).toContain('href="/dev/mailbox"');
     expect(html).toContain('href="/dev/emails"');
     expect(html).toContain("http://localhost:5173");
-    // This build serves the example app in development, and no API documentation.
+    // This build serves the example app in development, and the API reference.
     expect(html).toContain('href="/example"');
-    expect(html).not.toContain('href="/docs"');
-  });
-
-  it("offers /docs on the landing page once the app has it", async () => {
-    const t = await createTestService({ settings: DEV });
-    t.app.get("/docs", (c) => c.text("docs"));
-    expect(await (await t.request("/")).text()).toContain('href="/docs"');
+    expect(html).toContain('href="/docs"');
   });
 
   it("links where LOGIN_URL says once it is set, and the landing page stays", async () => {

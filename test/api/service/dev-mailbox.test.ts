@@ -14,6 +14,8 @@ const DEV_PATHS = [
   `/dev/mailbox/${crypto.randomUUID()}.html`,
   "/dev/emails",
   "/dev/emails/confirm-email?locale=en",
+  "/dev/webhooks",
+  "/dev/webhooks.json",
   "/dev/passkeys",
 ];
 

@@ -21,6 +21,9 @@ const POST_ENDPOINTS = [
   "/v1/password/forgot",
   "/v1/password/reset",
   "/v1/password/change",
+  "/v1/email/change",
+  "/v1/email/change/confirm",
+  "/v1/email/change/revert",
 ];
 
 function post(path: string, body: string, contentType = "application/json", ip = "192.0.2.10") {
@@ -124,6 +127,17 @@ describe("input guards on every POST endpoint", () => {
     const big = await post(path, JSON.stringify({ pad: "x".repeat(16 * 1024) }));
     expect([big.status, await errorCode(big)]).toEqual([413, "payload_too_large"]);
     const malformed = await post(path, '{"email": ');
+    expect([malformed.status, await errorCode(malformed)]).toEqual([400, "malformed_json"]);
+  });
+
+  it("DELETE /v1/me gets the same guards (it carries the password)", async () => {
+    const del = (body: string, contentType = "application/json") =>
+      t.request("/v1/me", { method: "DELETE", body, headers: { "content-type": contentType, authorization: "Bearer x" } });
+    const wrongType = await del("password=a", "application/x-www-form-urlencoded");
+    expect([wrongType.status, await errorCode(wrongType)]).toEqual([415, "unsupported_media_type"]);
+    const big = await del(JSON.stringify({ pad: "x".repeat(16 * 1024) }));
+    expect([big.status, await errorCode(big)]).toEqual([413, "payload_too_large"]);
+    const malformed = await del('{"password": ');
     expect([malformed.status, await errorCode(malformed)]).toEqual([400, "malformed_json"]);
   });
 

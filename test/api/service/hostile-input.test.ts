@@ -26,6 +26,9 @@ const ENDPOINTS = [
   { path: "/v1/password/forgot", fields: ["email"] },
   { path: "/v1/password/reset", fields: ["token", "password"] },
   { path: "/v1/password/change", fields: ["current_password", "new_password"], bearer: true },
+  { path: "/v1/email/change", fields: ["new_email", "password"], freeText: ["password"], bearer: true },
+  { path: "/v1/email/change/confirm", fields: ["token", "email", "code"] },
+  { path: "/v1/email/change/revert", fields: ["token"] },
 ] as const;
 
 // Rows that a request which is refused must not create.
@@ -187,6 +190,8 @@ function validBody(path: string): Record<string, unknown> {
       return { current_password: "not the right one", new_password: "another long password" };
     case "/v1/logout":
       return { all: "sometimes" };
+    case "/v1/email/change":
+      return { new_email: "moved@example.test", password: "not the right one" };
     default:
       return { email: knownEmail, token: "A".repeat(43), refresh_token: "A".repeat(43), password: "another long password" };
   }

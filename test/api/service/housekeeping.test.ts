@@ -2,7 +2,18 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { describe, expect, it } from "vitest";
 import worker from "../../../src/index.ts";
 import { eq } from "drizzle-orm";
-import { auditEvents, emailTokens, outbox, rateLimits, refreshTokens, sessions, webhookEvents } from "../../../src/db/schema.ts";
+import {
+  auditEvents,
+  emailTokens,
+  outbox,
+  rateLimits,
+  refreshTokens,
+  sessions,
+  webhookAttempts,
+  webhookDeliveries,
+  webhookEvents,
+  webhookMessages,
+} from "../../../src/db/schema.ts";
 import { DELETE_CHUNK } from "../../../src/db/chunked-delete.ts";
 import { pruneExpiredRows } from "../../../src/db/retention.ts";
 import { CronBudget, unlimitedBudget } from "../../../src/lib/cron-budget.ts";
@@ -87,5 +98,37 @@ describe("retention in chunks", () => {
 
     await pruneExpiredRows(t.deps.db, now, unlimitedBudget());
     expect(await count()).toBe(0);
+  });
+});
+
+describe("outbound webhook retention", () => {
+  it("deletes attempts and messages (with their deliveries) after 30 days, unless a delivery is still waiting", async () => {
+    const t = await createTestService();
+    const day = 24 * 3600_000;
+    const now = Date.now();
+    const message = (id: string, occurredAt: number) => ({ id, type: "user.created", userId: null, data: "{}", occurredAt });
+    const delivery = (messageId: string, status: "pending" | "succeeded" | "failed") => ({
+      messageId,
+      endpointId: "cfg_x",
+      status,
+      attempts: 1,
+      // Not due: the same cron run does not deliver (and finish) it before the pruning looks.
+      nextAttemptAt: now + day,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await t.deps.db.insert(webhookMessages).values([message("msg_old", now - 31 * day), message("msg_old_waiting", now - 31 * day), message("msg_recent", now - 29 * day)]);
+    await t.deps.db.insert(webhookDeliveries).values([delivery("msg_old", "succeeded"), delivery("msg_old_waiting", "pending"), delivery("msg_recent", "failed")]);
+    const attempt = (messageId: string, createdAt: number) => ({ deliveryId: 1, messageId, endpointId: "cfg_x", attempt: 1, status: 500, latencyMs: 3, createdAt });
+    await t.deps.db.insert(webhookAttempts).values([attempt("msg_old", now - 31 * day), attempt("msg_recent", now - 29 * day)]);
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), t.workerEnv, ctx);
+    await waitOnExecutionContext(ctx);
+
+    const db = t.deps.db;
+    expect((await db.select().from(webhookMessages)).map((m) => m.id).sort()).toEqual(["msg_old_waiting", "msg_recent"]);
+    expect((await db.select().from(webhookDeliveries)).map((d) => d.messageId).sort()).toEqual(["msg_old_waiting", "msg_recent"]);
+    expect((await db.select().from(webhookAttempts)).map((a) => a.messageId)).toEqual(["msg_recent"]);
   });
 });

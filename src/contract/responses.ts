@@ -1,0 +1,181 @@
+import * as z from "zod";
+import { ERRORS, type ErrorCode } from "../lib/errors.ts";
+
+// The bodies the API answers with, as zod schemas: the OpenAPI document is built from them, and
+// the API tests check every response against them (test/support/service.ts). Objects are not
+// strict: a new field is not a breaking change, a missing or mistyped one is.
+
+const time = z.string().meta({ format: "date-time" });
+const timeOrNull = time.nullable();
+
+/** Every code a client can see, from the one catalogue. */
+export const PUBLIC_CODES = [...new Set(Object.entries(ERRORS).map(([name, entry]) => (entry[2] ?? name) as ErrorCode))] as [ErrorCode, ...ErrorCode[]];
+
+export const ErrorBody = z.object({
+    error: z.object({
+      code: z.enum(PUBLIC_CODES),
+      message: z.string().meta({ description: "One sentence for a person." }),
+      request_id: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional().meta({ description: "validation_failed only: one entry per field." }),
+    }),
+  });
+
+export const Message = z.object({ message: z.string() });
+
+export const Session = z.object({
+  access_token: z.string().meta({ description: "JWT (typ at+jwt, EdDSA); verify against /.well-known/jwks.json." }),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int(),
+  refresh_token: z.string(),
+  refresh_expires_in: z.number().int(),
+});
+
+export const User = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string().nullable(),
+  roles: z.array(z.string()),
+  email_confirmed: z.boolean(),
+  created_at: time,
+});
+
+export const UserAndSession = z.object({ user: User, session: Session });
+export const SessionOnly = z.object({ session: Session });
+
+const methods = z.array(z.enum(["totp", "passkey"]));
+const MfaRequired = z.object({
+  mfa_required: z.literal(true),
+  mfa_token: z.string(),
+  expires_in: z.number().int(),
+  methods: z.array(z.enum(["totp", "passkey", "recovery_code"])),
+  passkey_options: z.record(z.string(), z.unknown()).optional(),
+});
+const MfaEnrollmentRequired = z.object({
+  user: User.optional(),
+  mfa_enrollment_required: z.literal(true),
+  mfa_token: z.string(),
+  expires_in: z.number().int(),
+  methods,
+});
+export const LoginAnswer = z.union([UserAndSession, MfaRequired, MfaEnrollmentRequired]);
+export const ConfirmAnswer = z.union([UserAndSession, MfaEnrollmentRequired]);
+export const MfaLoginAnswer = UserAndSession.extend({ recovery_codes_left: z.number().int().optional(), notice: z.string().optional() });
+
+export const Me = z.object({
+  user: z.object({ id: z.string(), email: z.string(), roles: z.array(z.string()), email_confirmed: z.boolean() }),
+  session: z.object({ id: z.string(), expires_at: time, amr: z.array(z.string()) }),
+});
+
+const event = { type: z.string(), time, ip: z.string().nullable(), user_agent: z.string().nullable() };
+export const Events = z.object({ events: z.array(z.object(event)) });
+
+export const AccountExport = z.object({
+  exported_at: time,
+  account: z.object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string().nullable(),
+    locale: z.string().nullable(),
+    roles: z.array(z.string()),
+    email_confirmed_at: timeOrNull,
+    created_at: time,
+    updated_at: timeOrNull,
+  }),
+  sessions: z.array(
+    z.object({
+      id: z.string(),
+      created_at: time,
+      last_used_at: timeOrNull,
+      expires_at: time,
+      ended_at: timeOrNull,
+      ended_because: z.string().nullable(),
+      ip: z.string().nullable(),
+      user_agent: z.string().nullable(),
+      current: z.boolean(),
+    }),
+  ),
+  audit_events: z.array(z.object(event)),
+});
+export const OwnSessions = z.object({
+  sessions: z.array(
+    z.object({ id: z.string(), created_at: time, last_used_at: time, user_agent: z.string().nullable(), ip: z.string().nullable(), current: z.boolean() }),
+  ),
+});
+export const EmailChanged = z.object({ message: z.string(), email: z.string() });
+export const EmailReverted = EmailChanged.extend({ reverted: z.boolean() });
+
+export const Jwks = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string() })) });
+export const Health = z.object({ status: z.literal("ok") });
+
+const Factor = z.object({
+  id: z.string(),
+  type: z.enum(["totp", "passkey"]),
+  name: z.string().nullable().optional(),
+  backed_up: z.boolean().optional(),
+  created_at: time,
+  last_used_at: timeOrNull,
+});
+export const Factors = z.object({ factors: z.array(Factor), recovery_codes_left: z.number().int() });
+export const MfaStatus = Factors.extend({ mfa_required: z.boolean(), passkeys_enabled: z.boolean() });
+export const TotpEnrollment = z.object({ secret: z.string(), otpauth_uri: z.string(), qr_svg: z.string() });
+const recoveryCodes = {
+  recovery_codes: z.array(z.string()).optional().meta({ description: "Shown once, when the first factor is set up." }),
+  recovery_codes_left: z.number().int().optional(),
+  user: User.optional().meta({ description: "On the enrolment path (mfa_token) only, with session." }),
+  session: Session.optional(),
+};
+export const TotpActivated = z.object({ enabled: z.literal(true), ...recoveryCodes });
+export const PasskeyAdded = z.object({ passkey: z.object({ id: z.string(), name: z.string().nullable(), backed_up: z.boolean() }), ...recoveryCodes });
+export const WebAuthnOptions = z.object({ options: z.record(z.string(), z.unknown()), expires_in: z.number().int() });
+export const RecoveryCodes = z.object({ recovery_codes: z.array(z.string()) });
+
+export const AdminUser = User.extend({ disabled: z.boolean(), updated_at: timeOrNull });
+export const AdminUserPage = z.object({ users: z.array(AdminUser), next_cursor: z.string().nullable() });
+export const AdminUserOnly = z.object({ user: AdminUser });
+export const AdminUserDetail = z.object({
+  user: AdminUser.extend({
+    sessions_count: z.number().int(),
+    mfa: z.object({ enabled: z.boolean(), factors: methods, recovery_codes_left: z.number().int() }),
+    suppression: z.object({ suppressed: z.boolean(), reason: z.string().optional(), since: timeOrNull.optional() }),
+  }),
+});
+export const MfaReset = z.object({ reset: z.literal(true) });
+export const AdminSessions = z.object({
+  sessions: z.array(z.object({ id: z.string(), created_at: time, expires_at: time, ip: z.string().nullable(), user_agent: z.string().nullable() })),
+});
+export const AdminEvents = z.object({ events: z.array(z.object({ ...event, actor: z.string().nullable() })) });
+const ApiKey = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  last4: z.string(),
+  scopes: z.array(z.string()),
+  created_at: time,
+  created_by: z.string().nullable(),
+  expires_at: timeOrNull,
+  last_used_at: timeOrNull,
+  revoked_at: timeOrNull,
+});
+export const NewApiKey = z.object({ key: z.string().meta({ description: "The key itself: shown this once." }), api_key: ApiKey });
+export const ApiKeys = z.object({ api_keys: z.array(ApiKey) });
+
+// Outbound webhooks (src/webhooks/): Standard Webhooks' {type, timestamp, data}, data leading with
+// the event's id and sequence and the user as the API shows it, then the event's own fields.
+const webhookData = { event_id: z.string(), sequence: z.number().int(), user: User };
+export const WEBHOOK_EVENT_FIELDS: Record<string, z.ZodRawShape> = {
+  "user.created": {},
+  "user.confirmed": {},
+  "user.updated": { changed: z.array(z.string()) },
+  "user.disabled": { reason: z.string().nullable() },
+  "user.deleted": {},
+  "session.created": { session_id: z.string(), amr: z.array(z.string()), reason: z.string() },
+  "session.revoked": { session_ids: z.array(z.string()), reason: z.string() },
+  "password.reset": {},
+  "password.changed": {},
+  "email.changed": { previous_email: z.string() },
+  "mfa.enabled": { method: z.string() },
+  "mfa.disabled": { method: z.string() },
+};
+export function webhookPayload(type: string) {
+  return z.object({ type: z.literal(type), timestamp: time, data: z.object({ ...webhookData, ...WEBHOOK_EVENT_FIELDS[type] }) });
+}
