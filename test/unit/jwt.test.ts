@@ -70,6 +70,17 @@ describe("sign and verify", () => {
     expect(await keys.verify(token, NOW + TTL + 10)).toEqual({ ok: false, reason: "expired" });
   });
 
+  // A token verified once is remembered (src/lib/crypto/jwt.ts); its time is checked every time,
+  // with the answers jose gives a token it sees for the first time.
+  it("answers a token it has verified before as it answers one it has not, at every time", async () => {
+    const { token } = await keys.sign(SUBJECT, NOW);
+    expect((await keys.verify(token, NOW)).ok).toBe(true);
+    for (const at of [NOW - 100, NOW - 6, NOW - 4, NOW + 60, NOW + TTL - 1, NOW + TTL + 4, NOW + TTL + 5, NOW + TTL + 6, NOW + 10 * TTL]) {
+      const fresh = await load([current]);
+      expect(await keys.verify(token, at), `at NOW${at >= NOW ? "+" : ""}${at - NOW}`).toEqual(await fresh.verify(token, at));
+    }
+  });
+
   it("refuses a token issued in the future", async () => {
     const { token } = await keys.sign(SUBJECT, NOW + 600);
     expect((await keys.verify(token, NOW)).ok).toBe(false);
