@@ -48,17 +48,17 @@ export function recordAudit(db: Db, type: AuditType, userId: string | null, clie
 }
 
 /** The same insert, made only when `condition` holds when the batch reaches it. */
-export function recordAuditIf(db: Db, type: AuditType, userId: string, client: RequestInfo, now: number, condition: SQL) {
-  const row = { id: randomId(), userId, type, ip: client.ip, userAgent: client.userAgent, createdAt: now };
+export function recordAuditIf(db: Db, type: AuditType, userId: string | null, client: RequestInfo, now: number, condition: SQL, actor: string | null = null) {
+  const row = { id: randomId(), userId, type, ip: client.ip, userAgent: client.userAgent, actor, createdAt: now };
   return db.insert(auditEvents).select(
     db
       .select({
         id: sql<string>`${row.id}`.as("id"),
-        userId: sql<string>`${row.userId}`.as("user_id"),
+        userId: sql<string | null>`${row.userId}`.as("user_id"),
         type: sql<string>`${row.type}`.as("type"),
         ip: sql<string | null>`${row.ip}`.as("ip"),
         userAgent: sql<string | null>`${row.userAgent}`.as("user_agent"),
-        actor: sql<null>`null`.as("actor"),
+        actor: sql<string | null>`${row.actor}`.as("actor"),
         createdAt: sql<number>`${row.createdAt}`.as("created_at"),
       })
       .from(sql`(select 1)`)

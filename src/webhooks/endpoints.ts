@@ -1,5 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import type { ConfiguredWebhook } from "../config.ts";
+import type { Db } from "../db/client.ts";
 import { webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import { sha256Hex } from "../lib/crypto/encoding.ts";
 import { seal, unseal } from "../lib/crypto/seal.ts";
@@ -34,6 +36,20 @@ export interface WebhookEndpoint {
   /** Null for a configured endpoint that never needed a state row. */
   createdAt: number | null;
   updatedAt: number | null;
+}
+
+/**
+ * Statements the caller commits in the same batch as a change, ahead of it (the admin API's audit
+ * row), so the change and its record stand or fall together.
+ */
+export type Alongside = BatchItem<"sqlite">[];
+
+type Statements = readonly [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]];
+
+/** One batch: `alongside`, then `changes`; answers what `changes` answer. */
+export async function commitAlongside<T extends Statements>(db: Db, alongside: Alongside, changes: T): Promise<BatchResponse<T>> {
+  const results = await db.batch([...alongside, ...changes] as unknown as T);
+  return results.slice(alongside.length) as unknown as BatchResponse<T>;
 }
 
 export interface EndpointInput {
@@ -110,7 +126,7 @@ function fromConfig(entry: ConfiguredEndpoint, state: EndpointRow | undefined): 
 }
 
 /** Creates an endpoint with a new secret, which is returned here once and never shown again. */
-export async function createEndpoint(deps: WebhookDeps, input: EndpointInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+export async function createEndpoint(deps: WebhookDeps, input: EndpointInput, alongside: Alongside = []): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   checkInput(deps, input);
   const now = deps.clock.now();
   const id = `ep_${crypto.randomUUID().replaceAll("-", "")}`;
@@ -131,7 +147,7 @@ export async function createEndpoint(deps: WebhookDeps, input: EndpointInput): P
     createdAt: now,
     updatedAt: now,
   };
-  await deps.db.insert(webhookEndpoints).values(row);
+  await commitAlongside(deps.db, alongside, [deps.db.insert(webhookEndpoints).values(row)]);
   return { endpoint: fromRow(row), secret };
 }
 
@@ -163,35 +179,39 @@ function enabledFields(enabled: boolean, now: number) {
  * Changes an endpoint; null when there is none with this id. A configured endpoint can only be
  * enabled or disabled here; the rest of it is the setting's.
  */
-export async function updateEndpoint(deps: WebhookDeps, id: string, patch: Partial<EndpointInput>): Promise<WebhookEndpoint | null> {
+export async function updateEndpoint(deps: WebhookDeps, id: string, patch: Partial<EndpointInput>, alongside: Alongside = []): Promise<WebhookEndpoint | null> {
   const { db } = deps;
   const now = deps.clock.now();
   const configured = deps.webhookEndpoints.find((entry) => entry.id === id);
   if (configured) {
     const { enabled, ...rest } = patch;
     if (Object.values(rest).some((v) => v !== undefined)) {
-      throw new AppError("validation_failed", "This endpoint is declared in WEBHOOK_ENDPOINTS: change the setting to change it.");
+      throw new AppError("endpoint_configured");
     }
     if (enabled !== undefined) {
-      await db
-        .insert(webhookEndpoints)
-        .values({ ...configuredStateRow(configured, now), ...enabledFields(enabled, now) })
-        .onConflictDoUpdate({ target: webhookEndpoints.id, set: { ...enabledFields(enabled, now), updatedAt: now } });
+      await commitAlongside(db, alongside, [
+        db
+          .insert(webhookEndpoints)
+          .values({ ...configuredStateRow(configured, now), ...enabledFields(enabled, now) })
+          .onConflictDoUpdate({ target: webhookEndpoints.id, set: { ...enabledFields(enabled, now), updatedAt: now } }),
+      ]);
     }
     return getEndpoint(deps, id);
   }
   checkInput(deps, patch);
-  const [row] = await db
-    .update(webhookEndpoints)
-    .set({
-      ...(patch.url !== undefined ? { url: patch.url } : {}),
-      ...(patch.events !== undefined ? { eventTypes: eventsOf(patch.events) } : {}),
-      ...(patch.description !== undefined ? { description: patch.description } : {}),
-      ...(patch.enabled !== undefined ? enabledFields(patch.enabled, now) : {}),
-      updatedAt: now,
-    })
-    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.source, "api")))
-    .returning();
+  const [[row]] = await commitAlongside(db, alongside, [
+    db
+      .update(webhookEndpoints)
+      .set({
+        ...(patch.url !== undefined ? { url: patch.url } : {}),
+        ...(patch.events !== undefined ? { eventTypes: eventsOf(patch.events) } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.enabled !== undefined ? enabledFields(patch.enabled, now) : {}),
+        updatedAt: now,
+      })
+      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.source, "api")))
+      .returning(),
+  ]);
   return row ? fromRow(row) : null;
 }
 
@@ -200,28 +220,31 @@ export async function updateEndpoint(deps: WebhookDeps, id: string, patch: Parti
  * signatures in webhook-signature) for ROTATION_OVERLAP_MS; a second rotation within that time
  * drops the oldest. Null when there is no such stored endpoint.
  */
-export async function rotateEndpointSecret(deps: WebhookDeps, id: string): Promise<{ secret: string; previousExpiresAt: number } | null> {
+export async function rotateEndpointSecret(deps: WebhookDeps, id: string, alongside: Alongside = []): Promise<{ secret: string; previousExpiresAt: number } | null> {
   const now = deps.clock.now();
   const secret = generateWebhookSecret();
   const previousExpiresAt = now + ROTATION_OVERLAP_MS;
-  const rows = await deps.db
-    .update(webhookEndpoints)
-    .set({
-      previousSecret: sql`${webhookEndpoints.secret}`,
-      previousSecretExpiresAt: previousExpiresAt,
-      secret: await seal(deps.webhookKey, secret, sealContext(id)),
-      updatedAt: now,
-    })
-    .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.source, "api")))
-    .returning({ id: webhookEndpoints.id });
+  const sealed = await seal(deps.webhookKey, secret, sealContext(id));
+  const [rows] = await commitAlongside(deps.db, alongside, [
+    deps.db
+      .update(webhookEndpoints)
+      .set({
+        previousSecret: sql`${webhookEndpoints.secret}`,
+        previousSecretExpiresAt: previousExpiresAt,
+        secret: sealed,
+        updatedAt: now,
+      })
+      .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.source, "api")))
+      .returning({ id: webhookEndpoints.id }),
+  ]);
   return rows.length > 0 ? { secret, previousExpiresAt } : null;
 }
 
 /** Deletes a stored endpoint; what it had not been sent yet is marked failed. False when there is none. */
-export async function deleteEndpoint(deps: WebhookDeps, id: string): Promise<boolean> {
+export async function deleteEndpoint(deps: WebhookDeps, id: string, alongside: Alongside = []): Promise<boolean> {
   const { db } = deps;
   const now = deps.clock.now();
-  const [deleted] = await db.batch([
+  const [deleted] = await commitAlongside(db, alongside, [
     db.delete(webhookEndpoints).where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.source, "api"))).returning({ id: webhookEndpoints.id }),
     db
       .update(webhookDeliveries)

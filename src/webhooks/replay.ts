@@ -1,12 +1,14 @@
 import { and, eq, gte, inArray, ne, sql, type SQL } from "drizzle-orm";
 import { webhookDeliveries, webhookEndpoints, webhookMessages } from "../db/schema.ts";
+import { commitAlongside, type Alongside } from "./endpoints.ts";
 import type { WebhookDeps } from "./types.ts";
 
 // Replay, for the admin API: send messages again, with their original webhook-id, body and
 // sequence (receivers that already have them dedupe them). A delivery is queued from scratch (due
 // now, the retry schedule restarted, the attempt log kept); one being sent right now is left alone.
 // Each function returns the queued deliveries' ids (hand them to deliverWebhooks to send at once,
-// or leave them to the cron), or null when the endpoint or message does not exist.
+// or leave them to the cron), or null when the endpoint or message does not exist. `alongside`: the
+// caller's statements committed in the batch that queues them (the admin API's audit row).
 
 const d = webhookDeliveries;
 const m = webhookMessages;
@@ -58,27 +60,31 @@ function queue(deps: WebhookDeps, endpointId: string, messages: SQL | undefined,
  * One message again: to one endpoint (whatever types it takes now), or to every endpoint it was
  * delivered to.
  */
-export async function replayMessage(deps: WebhookDeps, messageId: string, endpointId?: string): Promise<number[] | null> {
+export async function replayMessage(deps: WebhookDeps, messageId: string, endpointId?: string, alongside: Alongside = []): Promise<number[] | null> {
   const { db } = deps;
   const now = deps.clock.now();
   const [message] = await db.select({ id: m.id }).from(m).where(eq(m.id, messageId)).limit(1);
   if (!message) return null;
   if (endpointId !== undefined) {
     if ((await endpointEvents(deps, endpointId)) === undefined) return null;
-    return (await queue(deps, endpointId, eq(m.id, messageId), now)).map((row) => row.id);
+    const [rows] = await commitAlongside(db, alongside, [queue(deps, endpointId, eq(m.id, messageId), now)]);
+    return rows.map((row) => row.id);
   }
-  const rows = await db
-    .update(d)
-    .set({ status: "pending", attempts: 0, nextAttemptAt: now, claimedUntil: null, lastError: null, updatedAt: now })
-    .where(and(eq(d.messageId, messageId), ne(d.status, "sending")))
-    .returning({ id: d.id });
+  const [rows] = await commitAlongside(db, alongside, [
+    db
+      .update(d)
+      .set({ status: "pending", attempts: 0, nextAttemptAt: now, claimedUntil: null, lastError: null, updatedAt: now })
+      .where(and(eq(d.messageId, messageId), ne(d.status, "sending")))
+      .returning({ id: d.id }),
+  ]);
   return rows.map((row) => row.id);
 }
 
 /** Every message since `since` (ms) of the types the endpoint takes now, delivered before or not. */
-export async function replayEndpoint(deps: WebhookDeps, endpointId: string, since: number): Promise<number[] | null> {
+export async function replayEndpoint(deps: WebhookDeps, endpointId: string, since: number, alongside: Alongside = []): Promise<number[] | null> {
   const events = await endpointEvents(deps, endpointId);
   if (events === undefined) return null;
   const wanted = and(gte(m.occurredAt, since), events === null ? undefined : inArray(m.type, events));
-  return (await queue(deps, endpointId, wanted, deps.clock.now())).map((row) => row.id);
+  const [rows] = await commitAlongside(deps.db, alongside, [queue(deps, endpointId, wanted, deps.clock.now())]);
+  return rows.map((row) => row.id);
 }

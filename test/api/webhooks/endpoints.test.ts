@@ -120,7 +120,7 @@ describe("the repository the admin API uses", () => {
     const { t } = await serviceWithReceivers([configured]);
     const id = t.deps.webhookEndpoints[0]!.id;
     expect(await updateEndpoint(t.deps, id, { enabled: false })).toMatchObject({ source: "config", enabled: false });
-    expect((await refusal(() => updateEndpoint(t.deps, id, { url: "https://hooks.example.com/" }))).code).toBe("validation_failed");
+    expect((await refusal(() => updateEndpoint(t.deps, id, { url: "https://hooks.example.com/" }))).code).toBe("endpoint_configured");
     expect(await rotateEndpointSecret(t.deps, id)).toBeNull();
     expect(await deleteEndpoint(t.deps, id)).toBe(false);
 
