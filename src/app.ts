@@ -17,6 +17,7 @@ import { logEvent } from "./lib/log.ts";
 import { docsRoutes, openApiRoutes } from "./contract/serve.ts";
 import { adminKeyRoutes } from "./routes/admin-keys.ts";
 import { adminUserRoutes } from "./routes/admin-users.ts";
+import { adminWebhookRoutes } from "./routes/admin-webhooks.ts";
 import { benchRoutes, plainBenchRoutes } from "./routes/bench.ts";
 import { devHomeRoutes, devRoutes } from "./routes/dev.tsx";
 import { exampleRoutes } from "./routes/example.ts";
@@ -107,6 +108,8 @@ export function createApp(deps: Deps) {
     .route("/.well-known", wellKnownRoutes) //       GET /jwks.json
     .route("/admin/v1/users", adminUserRoutes) //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
     .route("/admin/v1/keys", adminKeyRoutes) //      POST /, GET /, DELETE /:id
+    .route("/admin/v1/webhooks/endpoints", adminWebhookRoutes) // GET|POST /, GET|PATCH|DELETE /:id, POST /:id/rotate-secret,
+  //                                                     GET /:id/messages, /:id/messages/:messageId/attempts; POST /:id/messages/:messageId/replay, /:id/replay
     .route("/confirm", confirmPage) //               GET: hosted pages for the mailed links
     .route("/reset", resetPage) //                   GET
     .route("/email", emailChangePages) //            GET /confirm, /revert

@@ -27,6 +27,11 @@ export type AuditType =
   | "admin_suppression_lifted"
   | "admin_key_created"
   | "admin_key_revoked"
+  | "admin_webhook_endpoint_created"
+  | "admin_webhook_endpoint_updated"
+  | "admin_webhook_secret_rotated"
+  | "admin_webhook_endpoint_deleted"
+  | "admin_webhook_replayed"
   // Second factors (src/auth/mfa-changes.ts for the changes)
   | "mfa_required"
   | "mfa_enrollment_required"

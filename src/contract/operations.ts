@@ -3,6 +3,7 @@ import type { ErrorCode } from "../lib/errors.ts";
 import { ResendEventBody } from "../mail/resend-events.ts";
 import { ListQuery, MfaResetBody, NewUser, UserPatch } from "../routes/admin-users.ts";
 import { NewKey } from "../routes/admin-keys.ts";
+import { EmptyBody, EndpointPatch, MessagesQuery, NewEndpoint, ReplaySinceBody } from "../routes/admin-webhooks.ts";
 import { MfaLoginBody, PasskeyLoginBody, PasskeyLoginOptionsBody } from "../routes/login-second-step.ts";
 import {
   NewPasskeyBody,
@@ -390,5 +391,80 @@ export const OPERATIONS: Operation[] = [
     method: "delete", path: "/admin/v1/keys/{id}", operationId: "adminRevokeKey", tag: "Admin", security: "admin",
     summary: "Revoke a key (keys:write).",
     responses: answers(ADMIN, { 204: { description: "Revoked." }, 404: { codes: ["not_found"] } }),
+  },
+  {
+    method: "get", path: "/admin/v1/webhooks/endpoints", operationId: "adminListWebhookEndpoints", tag: "Admin", security: "admin",
+    summary: "Every webhook endpoint, the configured ones first, never a secret (webhooks:read).",
+    responses: answers(ADMIN, { 200: { description: "Endpoints.", body: R.WebhookEndpoints } }),
+  },
+  {
+    method: "post", path: "/admin/v1/webhooks/endpoints", operationId: "adminCreateWebhookEndpoint", tag: "Admin", security: "admin",
+    summary: "A webhook endpoint with its own signing secret, shown once; private, loopback and link-local URLs are refused (webhooks:write).",
+    body: NewEndpoint,
+    bodyExample: { url: "https://crm.example.com/hooks", events: ["user.created", "user.disabled"], description: "CRM" },
+    responses: answers(ADMIN, ADMIN_BODY, { 201: { description: "Created; the secret once.", body: R.WebhookEndpointWithSecret } }),
+  },
+  {
+    method: "get", path: "/admin/v1/webhooks/endpoints/{id}", operationId: "adminGetWebhookEndpoint", tag: "Admin", security: "admin",
+    summary: "One webhook endpoint: enabled, why it was disabled, failing since, the previous secret's expiry (webhooks:read).",
+    responses: answers(ADMIN, { 200: { description: "The endpoint.", body: R.WebhookEndpointOnly }, 404: { codes: ["not_found"] } }),
+  },
+  {
+    method: "patch", path: "/admin/v1/webhooks/endpoints/{id}", operationId: "adminUpdateWebhookEndpoint", tag: "Admin", security: "admin",
+    summary: "Change url, events, description or enabled; enabling forgets the failure streak (webhooks:write).",
+    body: EndpointPatch,
+    bodyExample: { enabled: true },
+    responses: answers(ADMIN, ADMIN_BODY, {
+      200: { description: "The endpoint.", body: R.WebhookEndpointOnly },
+      404: { codes: ["not_found"] },
+      409: { codes: ["endpoint_configured"], description: "Declared in WEBHOOK_ENDPOINTS: only enabled can change." },
+    }),
+  },
+  {
+    method: "delete", path: "/admin/v1/webhooks/endpoints/{id}", operationId: "adminDeleteWebhookEndpoint", tag: "Admin", security: "admin",
+    summary: "Delete an endpoint; what it had not been sent yet is dropped (webhooks:write).",
+    responses: answers(ADMIN, { 204: { description: "Deleted." }, 404: { codes: ["not_found"] }, 409: { codes: ["endpoint_configured"] } }),
+  },
+  {
+    method: "post", path: "/admin/v1/webhooks/endpoints/{id}/rotate-secret", operationId: "adminRotateWebhookSecret", tag: "Admin", security: "admin",
+    summary: "A new signing secret, shown once; the old one keeps signing beside it for 24 hours (webhooks:write).",
+    body: EmptyBody,
+    responses: answers(ADMIN, ADMIN_BODY, {
+      200: { description: "The endpoint and its new secret, once.", body: R.WebhookEndpointWithSecret },
+      404: { codes: ["not_found"] },
+      409: { codes: ["endpoint_configured"] },
+    }),
+  },
+  {
+    method: "get", path: "/admin/v1/webhooks/endpoints/{id}/messages", operationId: "adminListWebhookMessages", tag: "Admin", security: "admin",
+    summary: "The messages sent (or queued) to the endpoint, newest first, with their delivery status (webhooks:read).",
+    query: MessagesQuery,
+    responses: answers(ADMIN, { 200: { description: "A page.", body: R.WebhookMessagePage }, 400: { codes: ["validation_failed"] }, 404: { codes: ["not_found"] } }),
+  },
+  {
+    method: "get", path: "/admin/v1/webhooks/endpoints/{id}/messages/{messageId}/attempts", operationId: "adminListWebhookAttempts", tag: "Admin", security: "admin",
+    summary: "Every attempt to deliver one message to the endpoint: status, latency, the answer's start (webhooks:read).",
+    responses: answers(ADMIN, { 200: { description: "Attempts, oldest first.", body: R.WebhookAttempts }, 404: { codes: ["not_found"] } }),
+  },
+  {
+    method: "post", path: "/admin/v1/webhooks/endpoints/{id}/messages/{messageId}/replay", operationId: "adminReplayWebhookMessage", tag: "Admin", security: "admin",
+    summary: "Send one message to the endpoint again, with its original webhook-id (webhooks:write).",
+    body: EmptyBody,
+    responses: answers(ADMIN, ADMIN_BODY, {
+      202: { description: "Queued.", body: R.ReplayQueued },
+      404: { codes: ["not_found"] },
+      409: { codes: ["endpoint_disabled"] },
+    }),
+  },
+  {
+    method: "post", path: "/admin/v1/webhooks/endpoints/{id}/replay", operationId: "adminReplayWebhookEndpoint", tag: "Admin", security: "admin",
+    summary: "Send the endpoint every message since a time, of the types it takes (webhooks:write).",
+    body: ReplaySinceBody,
+    bodyExample: { since: "2026-11-21T00:00:00Z" },
+    responses: answers(ADMIN, ADMIN_BODY, {
+      202: { description: "Queued.", body: R.ReplayQueued },
+      404: { codes: ["not_found"] },
+      409: { codes: ["endpoint_disabled"] },
+    }),
   },
 ];

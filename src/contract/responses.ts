@@ -159,6 +159,55 @@ const ApiKey = z.object({
 export const NewApiKey = z.object({ key: z.string().meta({ description: "The key itself: shown this once." }), api_key: ApiKey });
 export const ApiKeys = z.object({ api_keys: z.array(ApiKey) });
 
+const WebhookEndpoint = z.object({
+  id: z.string(),
+  source: z.enum(["api", "config"]).meta({ description: "api: made through this API; config: declared in WEBHOOK_ENDPOINTS (only enabled or disabled here)." }),
+  url: z.string(),
+  description: z.string().nullable(),
+  events: z.array(z.string()).nullable().meta({ description: "The event types it receives; null: every type." }),
+  enabled: z.boolean(),
+  disabled_reason: z.string().nullable().meta({ description: "Why it is disabled: it answered 410, every attempt failed for 5 days, or an operator did it." }),
+  disabled_at: timeOrNull,
+  failing_since: timeOrNull.meta({ description: "The first failed attempt since the last success; null while it succeeds." }),
+  previous_secret_expires_at: timeOrNull.meta({ description: "After a rotation: until then the previous secret signs too." }),
+  created_at: timeOrNull,
+  updated_at: timeOrNull,
+});
+const webhookSecret = z.string().meta({ description: "whsec_…: the signing secret, shown this once." });
+export const WebhookEndpointOnly = z.object({ endpoint: WebhookEndpoint });
+export const WebhookEndpointWithSecret = z.object({ endpoint: WebhookEndpoint, secret: webhookSecret });
+export const WebhookEndpoints = z.object({ endpoints: z.array(WebhookEndpoint) });
+export const WebhookMessagePage = z.object({
+  messages: z.array(
+    z.object({
+      id: z.string().meta({ description: "The message id: its webhook-id header and data.event_id." }),
+      type: z.string(),
+      sequence: z.number().int(),
+      occurred_at: time,
+      status: z.enum(["pending", "sending", "succeeded", "failed"]).meta({ description: "Of its delivery to this endpoint." }),
+      attempts: z.number().int(),
+      last_status: z.number().int().nullable(),
+      last_error: z.string().nullable(),
+      next_attempt_at: timeOrNull,
+      updated_at: time,
+    }),
+  ),
+  next_cursor: z.string().nullable(),
+});
+export const WebhookAttempts = z.object({
+  attempts: z.array(
+    z.object({
+      attempt: z.number().int(),
+      at: time,
+      status: z.number().int().nullable().meta({ description: "The HTTP status; null when no answer came." }),
+      latency_ms: z.number().int(),
+      response_excerpt: z.string().nullable().meta({ description: "At most the first 1 KiB of the answer." }),
+      error: z.string().nullable(),
+    }),
+  ),
+});
+export const ReplayQueued = z.object({ queued: z.number().int().meta({ description: "Deliveries queued: sent right after this answer, or by the cron." }) });
+
 // Outbound webhooks (src/webhooks/): Standard Webhooks' {type, timestamp, data}, data leading with
 // the event's id and sequence and the user as the API shows it, then the event's own fields.
 const webhookData = { event_id: z.string(), sequence: z.number().int(), user: User };

@@ -287,6 +287,8 @@ export const webhookDeliveries = sqliteTable(
     uniqueIndex("webhook_deliveries_message_endpoint").on(t.messageId, t.endpointId),
     index("webhook_deliveries_due").on(t.status, t.nextAttemptAt),
     index("webhook_deliveries_endpoint").on(t.endpointId, t.status),
+    // An endpoint's messages, newest first, a page at a time (the admin API).
+    index("webhook_deliveries_endpoint_order").on(t.endpointId, t.id),
   ],
 );
 

@@ -32,6 +32,7 @@ export const ERRORS = {
   passkey_already_registered: [409, "That passkey is already registered."],
   mfa_not_enabled: [409, "Set up a second factor first."],
   endpoint_configured: [409, "This webhook endpoint is declared in WEBHOOK_ENDPOINTS: change the setting to change it (here it can only be enabled or disabled)."],
+  endpoint_disabled: [409, "The webhook endpoint is disabled: enable it before sending messages to it again."],
   payload_too_large: [413, "The request body is too large."],
   unsupported_media_type: [415, "Send the request body as application/json."],
   rate_limited: [429, "Too many requests. Try again later."],

@@ -10,12 +10,27 @@ import { onlyOutboxRow } from "../../support/outbox.ts";
 import { createTestService, TestClock, type TestService } from "../../support/service.ts";
 import { emailEvent, newWebhookSecret, postWebhook } from "../../support/webhooks.ts";
 import { adminKey } from "../../support/admin.ts";
+import { newReceiver } from "../../support/receivers.ts";
+import { deliverDueWebhooks } from "../../../src/webhooks/deliver.ts";
 import { codeNow, enrollTotp, finishLogin, nextStep, passwordStep } from "../../support/mfa.ts";
 import { softAuthenticator } from "../../support/webauthn.ts";
 
 // The tables that grow with users and time. A query that reads one of them whole (a SCAN, of the
 // table or of a whole index) costs what the table holds: fine for ten rows, not for ten million.
-const LARGE_TABLES = ["users", "sessions", "refresh_tokens", "email_tokens", "audit_events", "outbox", "rate_limits", "registrations", "mfa_tokens"];
+const LARGE_TABLES = [
+  "users",
+  "sessions",
+  "refresh_tokens",
+  "email_tokens",
+  "audit_events",
+  "outbox",
+  "rate_limits",
+  "registrations",
+  "mfa_tokens",
+  "webhook_messages",
+  "webhook_deliveries",
+  "webhook_attempts",
+];
 
 interface Captured {
   sql: string;
@@ -41,6 +56,9 @@ async function planOf(t: TestService, text: string): Promise<string[]> {
 // A SCAN of a large table, unless it walks an index in the order asked for and the statement stops
 // at a LIMIT (a page of a listing): then it reads one page's worth of rows, not the table.
 function fullScans(plan: string[], text: string): string[] {
+  // SQLite tests a WHERE that names no column once, before its loop: `where 0` plans as a SCAN and
+  // reads no row (src/webhooks/deliver.ts counts nothing that way after a response).
+  if (/\bwhere 0\s*$/i.test(text)) return [];
   const pagedInIndexOrder = /\blimit\b/i.test(text) && !plan.some((line) => line.includes("USE TEMP B-TREE FOR ORDER BY"));
   return plan.filter((line) => {
     const scan = /^SCAN (\w+)( USING (?:COVERING )?INDEX)?/.exec(line);
@@ -132,9 +150,15 @@ async function driveEveryFlow(t: TestService, clock: TestClock, secret: string) 
   await pruneExpiredCounters(t.deps.db, now, unlimitedBudget());
 }
 
-// Second factors (authenticator app, recovery codes, passkeys) and the admin API.
+// Second factors (authenticator app, recovery codes, passkeys) and the admin API, with a webhook
+// endpoint made first so every event on the way is delivered, failed and retried.
 async function driveFactorsAndAdmin(t: TestService, clock: TestClock) {
   const origin = "https://auth.example.test";
+  const webhooks = await adminKey(t, ["webhooks:read", "webhooks:write"]);
+  const receiver = await newReceiver("plans");
+  await receiver.behave({ mode: "status", status: 500, times: 2 });
+  const created = (await (await webhooks.call("POST", "/webhooks/endpoints", { url: receiver.url, description: "plans" })).json()) as { endpoint: { id: string } };
+  const endpoint = `/webhooks/endpoints/${created.endpoint.id}`;
   const { email, session, userId } = await createConfirmedUser(t, "plans-mfa");
   const { secret } = await enrollTotp(t, session.access_token);
   const activated = await t.post("/v1/mfa/totp/activate", { code: await codeNow(t, secret) }, session.access_token);
@@ -172,6 +196,24 @@ async function driveFactorsAndAdmin(t: TestService, clock: TestClock) {
   await admin.call("POST", `/users/${userId}/mfa/reset`, {});
   await admin.call("DELETE", `/users/${userId}/sessions`);
   expect((await admin.call("POST", "/users", { email: uniqueEmail("plans-invite"), name: "Invited" })).status).toBe(201);
+
+  // The admin API's webhook endpoints: every operation, the cron's retries, and a page walk.
+  await t.settle();
+  clock.advance(10_000);
+  await deliverDueWebhooks(t.deps);
+  await webhooks.call("GET", "/webhooks/endpoints");
+  await webhooks.call("GET", endpoint);
+  await webhooks.call("PATCH", endpoint, { events: ["session.created", "user.updated"], enabled: true });
+  await webhooks.call("POST", `${endpoint}/rotate-secret`, {});
+  const page = (await (await webhooks.call("GET", `${endpoint}/messages?limit=2`)).json()) as { messages: Array<{ id: string }>; next_cursor: string };
+  expect(page.messages).toHaveLength(2);
+  await webhooks.call("GET", `${endpoint}/messages?limit=2&cursor=${page.next_cursor}`);
+  await webhooks.call("GET", `${endpoint}/messages?status=succeeded&cursor=${page.next_cursor}`);
+  expect((await webhooks.call("GET", `${endpoint}/messages/${page.messages[0]!.id}/attempts`)).status).toBe(200);
+  expect((await webhooks.call("POST", `${endpoint}/messages/${page.messages[0]!.id}/replay`, {})).status).toBe(202);
+  expect((await webhooks.call("POST", `${endpoint}/replay`, { since: new Date(0).toISOString() })).status).toBe(202);
+  await t.settle();
+  expect((await webhooks.call("DELETE", endpoint)).status).toBe(204);
 }
 
 describe("every statement the service issues", () => {
@@ -203,6 +245,7 @@ describe("every statement the service issues", () => {
     expect(await scans("select count(*) from audit_events")).toHaveLength(1);
     expect(await scans("select id from users order by name limit 10")).toEqual(["SCAN users"]);
     expect(await scans("select id from sessions where id = ?")).toEqual([]);
+    expect(await scans("select count(*) from sessions where 0")).toEqual([]);
     // A page in index order is no full read.
     expect(await scans("select id from users order by email limit 10")).toEqual([]);
   });

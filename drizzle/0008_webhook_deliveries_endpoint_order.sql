@@ -1,0 +1,1 @@
+CREATE INDEX `webhook_deliveries_endpoint_order` ON `webhook_deliveries` (`endpoint_id`,`id`);
