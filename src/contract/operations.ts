@@ -439,7 +439,7 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: "get", path: "/admin/v1/webhooks/endpoints/{id}/messages", operationId: "adminListWebhookMessages", tag: "Admin", security: "admin",
-    summary: "The messages sent (or queued) to the endpoint, newest first, with their delivery status (webhooks:read).",
+    summary: "The messages queued for the endpoint, most recently queued first, with their delivery status (webhooks:read).",
     query: MessagesQuery,
     responses: answers(ADMIN, { 200: { description: "A page.", body: R.WebhookMessagePage }, 400: { codes: ["validation_failed"] }, 404: { codes: ["not_found"] } }),
   },

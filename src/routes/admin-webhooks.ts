@@ -78,8 +78,9 @@ export const MessagesQuery = z.object({
   status: z.enum(DELIVERY_STATUSES).optional(),
 });
 
-// Newest first by delivery id, which only grows: a walk through the pages sees each message once,
-// and what is queued meanwhile is at the front, for the next walk. Opaque to clients.
+// Most recently queued first, by delivery id, which only grows: a walk through the pages sees each
+// message once, and what is queued meanwhile is at the front, for the next walk. Within one commit's
+// fan-out that is not the events' order; their sequence is. Opaque to clients.
 const cursorOf = (deliveryId: number) => encodeBase64Url(encodeUtf8(String(deliveryId)));
 function parseCursor(cursor: string): number {
   try {
