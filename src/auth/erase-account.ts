@@ -1,4 +1,4 @@
-import { eq, or, sql } from "drizzle-orm";
+import { eq, inArray, or, sql } from "drizzle-orm";
 import { auditEvents, emailTokens, outbox, refreshTokens, registrations, sessions, users, webhookMessages } from "../db/schema.ts";
 import type { Deps, RequestInfo } from "../deps.ts";
 import { codeGuard } from "../limits/code-guard.ts";
@@ -58,7 +58,8 @@ export async function eraseAccount(deps: Deps, user: UserRow, eraser: Eraser, no
     // Both read the account and its sessions, so they come before those are deleted.
     deleted.write,
     revoked.write,
-    db.delete(refreshTokens).where(eq(refreshTokens.userId, user.id)),
+    // By session: refresh_tokens has no index of its own on user_id.
+    db.delete(refreshTokens).where(inArray(refreshTokens.sessionId, db.select({ id: sessions.id }).from(sessions).where(eq(sessions.userId, user.id)))),
     db.delete(sessions).where(eq(sessions.userId, user.id)),
     db.delete(emailTokens).where(or(eq(emailTokens.userId, user.id), eq(emailTokens.email, user.email))),
     db.delete(registrations).where(eq(registrations.email, user.email)),
