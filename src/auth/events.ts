@@ -20,6 +20,7 @@ export type SessionCreatedReason = "login" | "confirm" | "password_change";
 export type SessionRevokedReason =
   | "logout"
   | "logout_all"
+  | "ended_by_owner"
   | "password_reset"
   | "password_changed"
   | "email_changed"

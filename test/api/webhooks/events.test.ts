@@ -109,6 +109,19 @@ describe("sessions", () => {
     expect(events.map((e) => [e.data.session_ids, e.data.reason])).toEqual([[[sid(session), sid(second), sid(third)], "logout_all"]]);
   });
 
+  it("announces session.revoked (ended_by_owner) when the owner ends one session by its id, and nothing for an id that is not theirs", async () => {
+    const { email, session, userId, seen } = await confirmedUser("end-one");
+    clock.advance(1000);
+    const other = await login(t, email);
+    const stranger = await confirmedUser("end-one-stranger");
+    expect((await t.request(`/v1/sessions/${sid(stranger.session)}`, { method: "DELETE", token: session.access_token })).status).toBe(404);
+    expect((await t.request(`/v1/sessions/${sid(other)}`, { method: "DELETE", token: session.access_token })).status).toBe(204);
+    expect((await t.request(`/v1/sessions/${sid(other)}`, { method: "DELETE", token: session.access_token })).status).toBe(404);
+    const events = (await newEvents(userId, seen)).filter((e) => e.type === "session.revoked");
+    expect(events.map((e) => [e.data.session_ids, e.data.reason])).toEqual([[[sid(other)], "ended_by_owner"]]);
+    expect(await newEvents(stranger.userId, stranger.seen)).toEqual([]);
+  });
+
   it("announces nothing for a refresh nor its retry, and session.revoked (refresh_reuse) when a rotated token comes back later", async () => {
     const { session, userId, seen } = await confirmedUser("reuse");
     expect((await t.post("/v1/token/refresh", { refresh_token: session.refresh_token })).status).toBe(200);
