@@ -6,6 +6,8 @@ import type { Db } from "../db/client.ts";
 import { passkeys } from "../db/schema.ts";
 import { decodeBase64Url, decodeUtf8, encodeBase64Url, encodeUtf8 } from "../lib/crypto/encoding.ts";
 import { randomId } from "../lib/crypto/tokens.ts";
+import { AppError } from "../lib/errors.ts";
+import { publicSuffixProblem } from "../lib/relying-party.ts";
 import type { PasskeyRow } from "./factors.ts";
 
 // WebAuthn ceremonies through @simplewebauthn/server (Web Crypto only, so it runs in workerd). The
@@ -15,8 +17,12 @@ import type { PasskeyRow } from "./factors.ts";
 // Loaded by the first ceremony, not with the Worker: the library and the certificate parsing it
 // brings (asn1js, @peculiar/x509 and their decorators) run a good part of the start-up CPU at module
 // load, which every request without a passkey would pay. The bundle keeps them; only their
-// evaluation waits.
-const webauthn = () => import("@simplewebauthn/server");
+// evaluation waits. The same goes for the Public Suffix List the RP ID is checked against.
+async function webauthn(rp: RelyingParty) {
+  const problem = await publicSuffixProblem(rp.rpId);
+  if (problem) throw new AppError("bad_environment", `The service is misconfigured: WEBAUTHN_RP_ID ${problem}.`);
+  return import("@simplewebauthn/server");
+}
 
 /** How long a browser shows its passkey prompt; our challenges live MFA_TOKEN_TTL_SECONDS. */
 const CEREMONY_TIMEOUT_MS = 120_000;
@@ -56,7 +62,7 @@ export function challengeOf(response: PasskeyResponse): string | null {
  * the address; the user's existing passkeys are excluded so one authenticator is not added twice.
  */
 export async function registrationOptions(rp: RelyingParty, user: { id: string; email: string; name: string | null }, existing: PasskeyRow[], challenge: Uint8Array<ArrayBuffer>) {
-  const { generateRegistrationOptions } = await webauthn();
+  const { generateRegistrationOptions } = await webauthn(rp);
   return generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.rpId,
@@ -73,7 +79,7 @@ export async function registrationOptions(rp: RelyingParty, user: { id: string; 
 
 /** Verifies a registration against the challenge this request spent; the new row, or null. */
 export async function verifyRegistration(rp: RelyingParty, response: PasskeyResponse, challenge: string, userId: string, name: string, now: number) {
-  const { verifyRegistrationResponse } = await webauthn();
+  const { verifyRegistrationResponse } = await webauthn(rp);
   try {
     const result = await verifyRegistrationResponse({
       response: response as unknown as RegistrationResponseJSON,
@@ -108,7 +114,7 @@ export async function verifyRegistration(rp: RelyingParty, response: PasskeyResp
  * sign-in, where the browser offers the user's discoverable credentials).
  */
 export async function authenticationOptions(rp: RelyingParty, allow: PasskeyRow[], challenge: Uint8Array<ArrayBuffer>, userVerification: "required" | "preferred") {
-  const { generateAuthenticationOptions } = await webauthn();
+  const { generateAuthenticationOptions } = await webauthn(rp);
   return generateAuthenticationOptions({
     rpID: rp.rpId,
     allowCredentials: allow.map((p) => ({ id: p.credentialId, transports: p.transports })),
@@ -126,8 +132,8 @@ export async function authenticationOptions(rp: RelyingParty, allow: PasskeyRow[
  */
 export async function verifyAssertion(rp: RelyingParty, response: PasskeyResponse, challenge: string, row: PasskeyRow, requireUserVerification: boolean) {
   if (response.id !== row.credentialId) return null;
+  const { verifyAuthenticationResponse } = await webauthn(rp);
   try {
-    const { verifyAuthenticationResponse } = await webauthn();
     const result = await verifyAuthenticationResponse({
       response: response as unknown as AuthenticationResponseJSON,
       expectedChallenge: challenge,

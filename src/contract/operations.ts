@@ -56,7 +56,9 @@ const V1_POST: Record<number, Answer> = {
   429: { codes: ["rate_limited"] },
 };
 const USES_DB: Record<number, Answer> = { 503: { codes: ["db_unavailable"] } };
-const ALWAYS: Record<number, Answer> = { 500: { codes: ["internal_error"] } };
+// bad_environment: settings the Worker cannot run with, found at an isolate's first request (or, for
+// WEBAUTHN_RP_ID's public-suffix check, at the first passkey ceremony).
+const ALWAYS: Record<number, Answer> = { 500: { codes: ["internal_error", "bad_environment"] } };
 /** The admin API: a key on every request, its own budget; JSON bodies where there is a body. */
 const ADMIN: Record<number, Answer> = {
   401: { codes: ["invalid_api_key"] },

@@ -3,7 +3,7 @@ import { Secret } from "otpauth";
 import { matchTotp, newTotpSecret, totpCodeAt, totpStep, totpUri } from "../../src/lib/crypto/totp.ts";
 import { generateRecoveryCodes, normalizeRecoveryCode } from "../../src/lib/crypto/recovery-codes.ts";
 import { qrSvg } from "../../src/lib/qr.ts";
-import { originUnderRelyingParty, relyingPartyProblem } from "../../src/lib/relying-party.ts";
+import { originUnderRelyingParty, publicSuffixProblem, relyingPartyProblem } from "../../src/lib/relying-party.ts";
 import { totpCode } from "../support/totp.ts";
 
 // These run inside workerd: they are also the proof that otpauth and uqr work there.
@@ -85,10 +85,6 @@ describe("WebAuthn relying party", () => {
   });
 
   it.each([
-    ["workers.dev", /public suffix/],
-    ["pages.dev", /public suffix/],
-    ["github.io", /public suffix/],
-    ["co.uk", /public suffix/],
     ["com", /public suffix/],
     ["dev", /public suffix/],
     ["127.0.0.1", /IP address/],
@@ -99,6 +95,18 @@ describe("WebAuthn relying party", () => {
     ["localhost", /this machine/],
   ])("refuses %s in production", (rpId, problem) => {
     expect(relyingPartyProblem(rpId, "production")).toMatch(problem);
+  });
+
+  it.each(["workers.dev", "pages.dev", "github.io", "co.uk", "com"])("finds %s on the Public Suffix List", async (rpId) => {
+    expect(await publicSuffixProblem(rpId)).toMatch(/public suffix/);
+  });
+
+  it.each(["example.com", "example.co.uk", "my-app.workers.dev", "localhost"])("does not find %s there", async (rpId) => {
+    expect(await publicSuffixProblem(rpId)).toBeNull();
+  });
+
+  it.each(["-bad.example.com", "a..example.com", "ex_ample.com"])("refuses %s as no domain name", (rpId) => {
+    expect(relyingPartyProblem(rpId, "production")).toMatch(/not a domain name/);
   });
 
   it("allows localhost in development", () => {

@@ -234,3 +234,19 @@ describe("without WEBAUTHN_RP_ID", () => {
     expect((await off.post("/v1/mfa/passkeys/options", { password: PASSWORD }, user.session.access_token)).status).toBe(404);
   });
 });
+
+describe("WEBAUTHN_RP_ID on the Public Suffix List", () => {
+  it("is refused by the first ceremony as bad_environment naming the setting; password sign-in still works", async () => {
+    const shared = await createTestService({
+      clock,
+      settings: { WEBAUTHN_RP_ID: "workers.dev", PUBLIC_URL: "https://edge-auth.workers.dev", ALLOWED_ORIGINS: "https://my-app.workers.dev" },
+    });
+    const user = await createConfirmedUser(shared, "pk-psl");
+    const res = await shared.post("/v1/mfa/passkeys/options", { password: PASSWORD }, user.session.access_token);
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error).toMatchObject({ code: "bad_environment", message: expect.stringMatching(/WEBAUTHN_RP_ID is a public suffix/) });
+    expect((await shared.post("/v1/login/passkey/options", {})).status).toBe(500);
+    expect((await login(shared, user.email)).access_token).toBeTruthy();
+  });
+});
