@@ -105,7 +105,7 @@ export function createApp(deps: Deps) {
     .route("/v1/mfa", mfaRoutes) //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
   //                                                     /passkeys, /passkeys/challenge, /remove, /recovery-codes
     .route("/.well-known", wellKnownRoutes) //       GET /jwks.json
-    .route("/admin/v1/users", adminUserRoutes) //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
+    .route("/admin/v1/users", adminUserRoutes) //    GET /, GET|PATCH|DELETE /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
     .route("/admin/v1/keys", adminKeyRoutes) //      POST /, GET /, DELETE /:id
     .route("/confirm", confirmPage) //               GET: hosted pages for the mailed links
     .route("/reset", resetPage) //                   GET
