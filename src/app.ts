@@ -106,7 +106,7 @@ export function createApp(deps: Deps) {
     .route("/v1/mfa", mfaRoutes) //                  GET /; POST /totp/enroll, /totp/activate, /passkeys/options,
   //                                                     /passkeys, /passkeys/challenge, /remove, /recovery-codes
     .route("/.well-known", wellKnownRoutes) //       GET /jwks.json
-    .route("/admin/v1/users", adminUserRoutes) //    GET /, GET|PATCH /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
+    .route("/admin/v1/users", adminUserRoutes) //    GET /, GET|PATCH|DELETE /:id, /:id/sessions, /:id/events, /:id/suppression, POST /:id/mfa/reset
     .route("/admin/v1/keys", adminKeyRoutes) //      POST /, GET /, DELETE /:id
     .route("/admin/v1/webhooks/endpoints", adminWebhookRoutes) // GET|POST /, GET|PATCH|DELETE /:id, POST /:id/rotate-secret,
   //                                                     GET /:id/messages, /:id/messages/:messageId/attempts; POST /:id/messages/:messageId/replay, /:id/replay

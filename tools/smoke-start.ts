@@ -41,6 +41,13 @@ async function main() {
 
     await checkHardening(service.base, expectStatus);
 
+    // /docs loads Scalar's script from this origin, answered by the static assets, not the Worker.
+    const docs = await fetch(`${service.base}/docs`);
+    expectStatus("GET /docs", docs.status, 200);
+    const src = /<script[^>]* src="([^"]+)"/.exec(await docs.text())?.[1] ?? "none";
+    const script = await fetch(new URL(src, service.base));
+    expectStatus(`GET ${src} (static asset)`, `${script.status} ${script.headers.get("content-type")?.split(";")[0]} ${(await script.arrayBuffer()).byteLength > 1_000_000}`, "200 text/javascript true");
+
     // The first admin key, made by the CLI in npm start's own database while it runs.
     const made = spawnSync("npm", ["run", "--silent", "admin", "--", "keys", "create", "--name", "smoke", "--scopes", "users:read"], { encoding: "utf8" });
     expectStatus("npm run admin -- keys create", made.status ?? -1, 0);

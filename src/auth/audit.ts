@@ -45,7 +45,8 @@ export type AuditType =
   | "email_change_cancelled"
   | "email_change_reverted"
   | "session_ended"
-  | "account_deleted";
+  | "account_deleted"
+  | "admin_user_deleted";
 
 // An insert for the caller's write batch; audit rows ride along with the change they describe.
 export function recordAudit(db: Db, type: AuditType, userId: string | null, client: RequestInfo, now: number, actor: string | null = null) {

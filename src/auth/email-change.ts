@@ -5,15 +5,16 @@ import type { Deps, RequestInfo } from "../deps.ts";
 import { linkWithToken } from "../lib/links.ts";
 import type { Locale } from "../lib/locale.ts";
 import { queueMail } from "../mail/outbox.ts";
-import { accountEventWrites } from "./account-events.ts";
 import { recordAudit } from "./audit.ts";
+import { emailChanged, sessionsRevoked } from "./events.ts";
 import { createEmailToken, unusedTokensOf, voidUserTokens, type EmailTokenRow } from "./email-tokens.ts";
 import { recipientOf, type UserRow } from "./identity.ts";
 import { revokeUserSessions } from "./sessions.ts";
 
 // An email change happens only from the new mailbox (its link or code), and the old mailbox can stop
 // it, or undo it for a while after it happened. Each function here returns the statements for the
-// caller's one write batch, and the outbox rows to deliver after the response.
+// caller's one write batch, and the outbox rows to deliver after the response or the webhook events
+// to commit with it (commitWithEvents).
 
 /** How long after an email change the old address's link still undoes it. */
 export const EMAIL_CHANGE_UNDO_HOURS = 72;
@@ -107,8 +108,12 @@ function claimAddress(db: Db, email: string, now: number) {
 export function applyEmailChange(db: Db, user: UserRow, token: EmailTokenRow, client: RequestInfo, now: number) {
   const newEmail = token.email!;
   const keep = token.sessionId;
-  return [
+  const changed = emailChanged(db, user.id, user.email, "confirmed", now);
+  const revoked = sessionsRevoked(db, user.id, keep ? { allBut: keep } : "all", "email_changed", now);
+  const writes = [
     db.update(users).set({ email: newEmail, updatedAt: now }).where(eq(users.id, user.id)),
+    changed.write,
+    revoked.write,
     revokeUserSessions(db, user.id, "email_changed", now, keep ? ne(sessions.id, keep) : undefined),
     db.update(emailTokens).set({ usedAt: now }).where(unusedTokensOf(user.id, ["change_email", "reset_password", "unlock_login"])),
     db
@@ -117,8 +122,8 @@ export function applyEmailChange(db: Db, user: UserRow, token: EmailTokenRow, cl
       .where(and(unusedTokensOf(user.id, ["revert_email"]), eq(emailTokens.email, user.email))),
     ...claimAddress(db, newEmail, now),
     recordAudit(db, "email_changed", user.id, client, now),
-    ...accountEventWrites(db, { type: "email.changed", userId: user.id, email: newEmail, previousEmail: user.email, reason: "confirmed" }, now),
   ] as const;
+  return { writes, events: [changed, revoked] };
 }
 
 /**
@@ -135,19 +140,23 @@ export function revertEmailChange(db: Db, user: UserRow, token: EmailTokenRow, c
     .where(and(unusedTokensOf(user.id, ["revert_email"]), gte(emailTokens.createdAt, token.createdAt)));
   const pendingChanges = db.update(emailTokens).set({ usedAt: now }).where(unusedTokensOf(user.id, ["change_email"]));
   if (user.email === restored) {
-    return { reverted: false, writes: [pendingChanges, laterUndoLinks, recordAudit(db, "email_change_cancelled", user.id, client, now)] as const };
+    return { reverted: false, writes: [pendingChanges, laterUndoLinks, recordAudit(db, "email_change_cancelled", user.id, client, now)] as const, events: [] };
   }
+  const changed = emailChanged(db, user.id, user.email, "reverted", now);
+  const revoked = sessionsRevoked(db, user.id, "all", "email_reverted", now);
   return {
     reverted: true,
     writes: [
       db.update(users).set({ email: restored, updatedAt: now }).where(eq(users.id, user.id)),
+      changed.write,
+      revoked.write,
       revokeUserSessions(db, user.id, "email_reverted", now),
       pendingChanges,
       laterUndoLinks,
       db.update(emailTokens).set({ usedAt: now }).where(unusedTokensOf(user.id, ["reset_password", "unlock_login"])),
       ...claimAddress(db, restored, now),
       recordAudit(db, "email_change_reverted", user.id, client, now),
-      ...accountEventWrites(db, { type: "email.changed", userId: user.id, email: restored, previousEmail: user.email, reason: "reverted" }, now),
     ] as const,
+    events: [changed, revoked],
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, exists, gt, isNull, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, exists, gt, isNull, ne, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { jsonObjectSql, type JsonField } from "../db/json.ts";
 import { sessions, users, webhookMessages } from "../db/schema.ts";
@@ -17,13 +17,36 @@ import type { Amr } from "./sessions.ts";
 // revocations (which read what is about to go).
 
 export type SessionCreatedReason = "login" | "confirm" | "password_change";
-export type SessionRevokedReason = "logout" | "logout_all" | "password_reset" | "password_changed" | "refresh_reuse" | "user_disabled" | "user_deleted" | "admin";
+export type SessionRevokedReason =
+  | "logout"
+  | "logout_all"
+  | "ended_by_owner"
+  | "password_reset"
+  | "password_changed"
+  | "email_changed"
+  | "email_reverted"
+  | "refresh_reuse"
+  | "user_disabled"
+  | "user_deleted"
+  | "admin";
+
+// The events of an account being erased name it by its id alone: they are the only record of the
+// person that outlives the erasure (src/auth/erase-account.ts), so they must hold nothing personal.
+const userIdJsonSql = sql<string>`json_object('id', ${users.id})`;
 
 /**
  * The message insert: nothing is written when the user does not exist at this point of the batch,
  * or when `onlyIf` does not hold (e.g. the caller's session has already ended).
  */
-function userEvent(db: Db, type: WebhookEventType, userId: string, fields: Record<string, JsonField>, now: number, onlyIf?: SQL): EmittedEvent {
+function userEvent(
+  db: Db,
+  type: WebhookEventType,
+  userId: string,
+  fields: Record<string, JsonField>,
+  now: number,
+  onlyIf?: SQL,
+  user: SQL = userJsonSql,
+): EmittedEvent {
   const id = newMessageId();
   const write = db.insert(webhookMessages).select(
     db
@@ -32,7 +55,7 @@ function userEvent(db: Db, type: WebhookEventType, userId: string, fields: Recor
         id: sql<string>`${id}`.as("id"),
         type: sql<string>`${type}`.as("type"),
         userId: users.id,
-        data: jsonObjectSql({ user: userJsonSql, ...fields }).as("data"),
+        data: jsonObjectSql({ user, ...fields }).as("data"),
         occurredAt: sql<number>`${now}`.as("occurred_at"),
       })
       .from(users)
@@ -60,9 +83,9 @@ export function userDisabled(db: Db, userId: string, reason: string | null, now:
   return userEvent(db, "user.disabled", userId, { reason }, now);
 }
 
-/** Place it before the delete: it reads the user's fields one last time. */
+/** `user` holds the id alone. Place it before the delete (it is written only while the user exists). */
 export function userDeleted(db: Db, userId: string, now: number) {
-  return userEvent(db, "user.deleted", userId, {}, now);
+  return userEvent(db, "user.deleted", userId, {}, now, undefined, userIdJsonSql);
 }
 
 /** `amr` says how the session was opened: pwd, otp (authenticator app or recovery code), hwk (passkey). */
@@ -71,27 +94,28 @@ export function sessionCreated(db: Db, userId: string, session: { sessionId: str
 }
 
 /**
- * Sessions ended: one session, or all of the user's. Place it before the revocation: it lists the
- * sessions still live at that point (session_ids, oldest first), and is not written when there
- * are none, nor when `onlyIf` does not hold.
+ * Sessions ended: one session, all of the user's, or all but one. Place it before the revocation:
+ * it lists the sessions still live at that point (session_ids, oldest first), and is not written
+ * when there are none, nor when `onlyIf` does not hold. For user_deleted, `user` holds the id alone.
  */
 export function sessionsRevoked(
   db: Db,
   userId: string,
-  which: { sessionId: string } | "all",
+  which: { sessionId: string } | { allBut: string } | "all",
   reason: SessionRevokedReason,
   now: number,
   onlyIf?: SQL,
 ) {
   const live = and(
     eq(sessions.userId, userId),
-    which === "all" ? undefined : eq(sessions.id, which.sessionId),
+    which === "all" ? undefined : "allBut" in which ? ne(sessions.id, which.allBut) : eq(sessions.id, which.sessionId),
     isNull(sessions.revokedAt),
     gt(sessions.expiresAt, now),
   );
   const ids = db.select({ id: sessions.id }).from(sessions).where(live).orderBy(asc(sessions.createdAt), asc(sessions.id));
   const sessionIds = sql`json((select json_group_array(id) from (${ids})))`;
-  return userEvent(db, "session.revoked", userId, { session_ids: sessionIds, reason }, now, and(exists(ids), onlyIf));
+  const user = reason === "user_deleted" ? userIdJsonSql : userJsonSql;
+  return userEvent(db, "session.revoked", userId, { session_ids: sessionIds, reason }, now, and(exists(ids), onlyIf), user);
 }
 
 /** A password set through a mailed reset link. */
@@ -104,9 +128,12 @@ export function passwordChanged(db: Db, userId: string, now: number) {
   return userEvent(db, "password.changed", userId, {}, now);
 }
 
-/** Place it after the change: `user.email` is the new address. */
-export function emailChanged(db: Db, userId: string, previousEmail: string, now: number) {
-  return userEvent(db, "email.changed", userId, { previous_email: previousEmail }, now);
+/**
+ * Place it after the change: `user.email` is the new address. `reason`: confirmed from the new
+ * mailbox, or reverted from the old one (whoever made the change may have the password).
+ */
+export function emailChanged(db: Db, userId: string, previousEmail: string, reason: "confirmed" | "reverted", now: number) {
+  return userEvent(db, "email.changed", userId, { previous_email: previousEmail, reason }, now);
 }
 
 /** `method`: totp or passkey (or all, for a reset of every factor). */

@@ -347,6 +347,11 @@ export const OPERATIONS: Operation[] = [
     responses: answers(ADMIN, ADMIN_BODY, { 200: { description: "The user.", body: R.AdminUserOnly }, 404: { codes: ["not_found"] } }),
   },
   {
+    method: "delete", path: "/admin/v1/users/{id}", operationId: "adminDeleteUser", tag: "Admin", security: "admin",
+    summary: "Erase the user's personal data and end every session; the id stays on the deletion's audit row (users:write).",
+    responses: answers(ADMIN, { 204: { description: "Erased." }, 404: { codes: ["not_found"] } }),
+  },
+  {
     method: "post", path: "/admin/v1/users/{id}/mfa/reset", operationId: "adminResetFactors", tag: "Admin", security: "admin",
     summary: "Remove every second factor of the user; the owner is mailed (users:write).",
     body: MfaResetBody,

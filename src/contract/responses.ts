@@ -209,19 +209,25 @@ export const WebhookAttempts = z.object({
 export const ReplayQueued = z.object({ queued: z.number().int().meta({ description: "Deliveries queued: sent right after this answer, or by the cron." }) });
 
 // Outbound webhooks (src/webhooks/): Standard Webhooks' {type, timestamp, data}, data leading with
-// the event's id and sequence and the user as the API shows it, then the event's own fields.
+// the event's id and sequence and the user as the API shows it, then the event's own fields. The
+// events of an erased account name it by its id alone.
 const webhookData = { event_id: z.string(), sequence: z.number().int(), user: User };
+const ErasedUser = z.object({ id: z.string() });
 export const WEBHOOK_EVENT_FIELDS: Record<string, z.ZodRawShape> = {
   "user.created": {},
   "user.confirmed": {},
   "user.updated": { changed: z.array(z.string()) },
   "user.disabled": { reason: z.string().nullable() },
-  "user.deleted": {},
+  "user.deleted": { user: ErasedUser },
   "session.created": { session_id: z.string(), amr: z.array(z.string()), reason: z.string() },
-  "session.revoked": { session_ids: z.array(z.string()), reason: z.string() },
+  "session.revoked": {
+    user: z.union([User, ErasedUser]).meta({ description: "The id alone when the account was deleted (reason user_deleted)." }),
+    session_ids: z.array(z.string()),
+    reason: z.string(),
+  },
   "password.reset": {},
   "password.changed": {},
-  "email.changed": { previous_email: z.string() },
+  "email.changed": { previous_email: z.string(), reason: z.enum(["confirmed", "reverted"]) },
   "mfa.enabled": { method: z.string() },
   "mfa.disabled": { method: z.string() },
 };

@@ -1,15 +1,15 @@
-/// <reference path="./scalar.d.ts" />
 import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
 import { secureHeaders, NONCE } from "hono/secure-headers";
-import scalarJs from "@scalar/api-reference/browser/standalone.js";
 import type { AppEnv } from "../deps.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
 
-// GET /openapi.json, GET /docs (Scalar's API reference) and GET /docs/scalar.js.
+// GET /openapi.json and GET /docs (Scalar's API reference).
 //
-// Scalar's page normally loads its script from a CDN; ours serves the standalone bundle from the npm
-// package (@scalar/api-reference) on this origin instead, so the page makes no third-party request.
+// Scalar's page normally loads its script from a CDN; ours loads the standalone bundle from the npm
+// package (@scalar/api-reference) on this origin instead, so the page makes no third-party request:
+// /docs/scalar.js is a static asset (wrangler.toml [assets], written by tools/build-assets.ts), not
+// part of the Worker.
 // CSP: scripts from this origin plus the page's one inline script (by nonce), fetches to this origin
 // only. Styles: Scalar's Vue components write style attributes and inject <style> elements at run
 // time, which no nonce can cover, so style-src allows 'unsafe-inline' — styles cannot run code.
@@ -40,5 +40,4 @@ export const docsRoutes = new Hono<AppEnv>()
     const page = (await reference(c as never, next)) as Response;
     // Scalar writes its two <script> tags (the bundle, its configuration); the nonce admits them.
     return c.html((await page.text()).replace(/<script(?=[\s>])/g, `<script nonce="${c.var.secureHeadersNonce}"`));
-  })
-  .get("/scalar.js", (c) => c.body(scalarJs, 200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=3600" }));
+  });

@@ -173,6 +173,8 @@ export const outbox = sqliteTable(
     index("outbox_to_template").on(t.toEmail, t.template, t.createdAt),
     index("outbox_finished").on(t.status, t.updatedAt),
     index("outbox_send_key").on(t.sendKey).where(sql`${t.sendKey} is not null`),
+    // An account's erasure deletes its mail, to whichever address it went.
+    index("outbox_user").on(t.userId).where(sql`${t.userId} is not null`),
   ],
 );
 
@@ -261,7 +263,12 @@ export const webhookMessages = sqliteTable(
     data: text("data").notNull(),
     occurredAt: integer("occurred_at").notNull(),
   },
-  (t) => [uniqueIndex("webhook_messages_id_unique").on(t.id), index("webhook_messages_occurred").on(t.occurredAt)],
+  (t) => [
+    uniqueIndex("webhook_messages_id_unique").on(t.id),
+    index("webhook_messages_occurred").on(t.occurredAt),
+    // An account's erasure redacts the messages about it.
+    index("webhook_messages_user").on(t.userId).where(sql`${t.userId} is not null`),
+  ],
 );
 
 export type WebhookDeliveryStatus = "pending" | "sending" | "succeeded" | "failed";

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { and, asc, count, desc, eq, gt, gte, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import * as z from "zod";
 import { recordAudit } from "../auth/audit.ts";
+import { eraseAccount } from "../auth/erase-account.ts";
 import { hasSecondFactor, readFactors, toFactors, toFactorsJson } from "../auth/factors.ts";
 import { resetUserFactors } from "../auth/mfa-changes.ts";
 import { revokeSession, revokeUserSessions } from "../auth/sessions.ts";
@@ -78,7 +79,7 @@ async function findUser(db: AppEnv["Variables"]["deps"]["db"], id: string): Prom
   return user;
 }
 
-// GET|POST /admin/v1/users, GET|PATCH /admin/v1/users/:id, its sessions, audit events and mail suppression
+// GET|POST /admin/v1/users, GET|PATCH|DELETE /admin/v1/users/:id, its sessions, audit events and mail suppression
 export const adminUserRoutes = new Hono<AppEnv>()
   .get("/", needScope("users:read"), validateQuery(ListQuery), async (c) => {
     const { db } = c.var.deps;
@@ -203,6 +204,17 @@ export const adminUserRoutes = new Hono<AppEnv>()
       [updatedEvent, disabledEvent, revokedEvent].filter((event) => event !== null),
     );
     return c.json({ user: toAdminUserJson(updated) });
+  })
+  // Erases the user's personal data as DELETE /v1/me does (src/auth/erase-account.ts); the id stays
+  // on the audit row of the deletion, with the key that made it. The owner is mailed.
+  .delete("/:id", needScope("users:write"), async (c) => {
+    const deps = c.var.deps;
+    const user = await findUser(deps.db, c.req.param("id"));
+    const now = deps.clock.now();
+    const erase = await eraseAccount(deps, user, { by: "admin", actor: `key:${c.var.apiKey.id}`, client: c.var.client }, now);
+    await commitWithEvents(c, erase.writes, erase.events);
+    deliverAfterResponse(c, [erase.mail]);
+    return c.body(null, 204);
   })
   // Removes every second factor of the user (a lost phone and no recovery codes); mailed and audited.
   .post("/:id/mfa/reset", needScope("users:write"), validateJson(MfaResetBody), async (c) => {

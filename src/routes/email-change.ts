@@ -10,7 +10,7 @@ import { users } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import type { AppEnv } from "../deps.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { mailBudget } from "../limits/mail-budget.ts";
@@ -82,8 +82,9 @@ export const emailChangeRoutes = new Hono<AppEnv>()
     if (!consumed) throw await refuseCredential(deps, c.var.client, credential, "change_email", now);
     const { user, token } = consumed;
     if (user.disabledAt !== null) throw new AppError("account_disabled");
+    const change = applyEmailChange(db, user, token, c.var.client, now);
     try {
-      await db.batch(applyEmailChange(db, user, token, c.var.client, now));
+      await commitWithEvents(c, change.writes, change.events);
     } catch (err) {
       // Someone registered and confirmed the address after the change was asked for.
       if (isUniqueViolation(err)) throw new AppError("invalid_token", "That address now belongs to another account.");
@@ -100,7 +101,7 @@ export const emailChangeRoutes = new Hono<AppEnv>()
     const { user, token } = consumed;
     const revert = revertEmailChange(db, user, token, c.var.client, now);
     try {
-      await db.batch(revert.writes);
+      await commitWithEvents(c, revert.writes, revert.events);
     } catch (err) {
       if (isUniqueViolation(err)) throw new AppError("invalid_token", "That address now belongs to another account, so the change cannot be undone.");
       throw err;

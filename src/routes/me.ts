@@ -8,7 +8,7 @@ import { liveSession } from "../auth/sessions.ts";
 import { auditEvents, sessions, users } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
-import { deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
 import { validateJson } from "../http/validate.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { AppError } from "../lib/errors.ts";
@@ -118,8 +118,8 @@ export const meRoutes = new Hono<AppEnv>()
       await db.batch([...guard.failed(now), recordAudit(db, "login_failed", user.id, client, now)]);
       throw new AppError("invalid_credentials", "The password is incorrect.");
     }
-    const erase = await eraseAccount(deps, user, now);
-    await db.batch([...guard.clearAll(), ...erase.writes]);
+    const erase = await eraseAccount(deps, user, { by: "owner" }, now);
+    await commitWithEvents(c, [...guard.clearAll(), ...erase.writes], erase.events);
     deliverAfterResponse(c, [erase.mail]);
     return c.body(null, 204);
   });

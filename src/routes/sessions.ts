@@ -1,10 +1,12 @@
 import { Hono } from "hono";
 import { and, desc, eq, exists, gt, isNull, sql } from "drizzle-orm";
 import { recordAuditIf } from "../auth/audit.ts";
+import { sessionsRevoked } from "../auth/events.ts";
 import { liveSession, revokeSession } from "../auth/sessions.ts";
 import { sessions } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
+import { commitWithEvents } from "../http/deliver-after-response.ts";
 import { summarizeUserAgent, truncateIp } from "../lib/client-summary.ts";
 import { AppError } from "../lib/errors.ts";
 
@@ -60,11 +62,17 @@ export const sessionsRoutes = new Hono<AppEnv>()
     // audit row comes first, while the session to end is still live (it may be the caller's own).
     const callerLive = exists(liveSession(db, auth.sid, auth.sub, now));
     const owned = and(eq(sessions.userId, auth.sub), callerLive);
-    const [live, , ended] = await db.batch([
-      liveSession(db, auth.sid, auth.sub, now).limit(1),
-      recordAuditIf(db, "session_ended", auth.sub, c.var.client, now, exists(db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, id), isNull(sessions.revokedAt), owned)))),
-      revokeSession(db, id, "ended_by_owner", now, owned).returning({ id: sessions.id }),
-    ]);
+    const revoked = sessionsRevoked(db, auth.sub, { sessionId: id }, "ended_by_owner", now, callerLive);
+    const [live, , , ended] = await commitWithEvents(
+      c,
+      [
+        liveSession(db, auth.sid, auth.sub, now).limit(1),
+        recordAuditIf(db, "session_ended", auth.sub, c.var.client, now, exists(db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, id), isNull(sessions.revokedAt), owned)))),
+        revoked.write,
+        revokeSession(db, id, "ended_by_owner", now, owned).returning({ id: sessions.id }),
+      ],
+      [revoked],
+    );
     if (live.length === 0) throw invalidAccessToken();
     if (ended.length === 0) throw new AppError("not_found", "No session of yours has that id.");
     return c.body(null, 204);

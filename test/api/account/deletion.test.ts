@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { sql } from "drizzle-orm";
 import { sha256Hex } from "../../../src/lib/crypto/encoding.ts";
 import { canonicalMailbox } from "../../../src/limits/mail-budget.ts";
 import { createTestService, TestClock, type TestService } from "../../support/service.ts";
 import { latestMailTo, mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
 import { createConfirmedUser, errorCode, login, PASSWORD, type SessionBody } from "../../support/flows.ts";
+import { everyRow, tablesContaining } from "../../support/tables.ts";
 
 const clock = new TestClock();
 let t: TestService;
@@ -13,20 +13,6 @@ beforeAll(async () => {
 });
 
 const remove = (s: TestService, token: string, password = PASSWORD) => s.request("/v1/me", { method: "DELETE", json: { password }, token });
-
-/** Every row of every table, as JSON text, for searching. */
-async function everyRow(s: TestService): Promise<Record<string, string>> {
-  const tables = await s.deps.db.all<{ name: string }>(sql`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%migrations%'`);
-  const dump: Record<string, string> = {};
-  for (const { name } of tables) dump[name] = JSON.stringify(await s.deps.db.all(sql.raw(`select * from "${name}"`)));
-  return dump;
-}
-
-function tablesContaining(dump: Record<string, string>, needle: string): string[] {
-  return Object.entries(dump)
-    .filter(([, rows]) => rows.toLowerCase().includes(needle.toLowerCase()))
-    .map(([table]) => table);
-}
 
 describe("DELETE /v1/me", () => {
   it("erases the account: login answers 401 and no table holds anything of the person", async () => {

@@ -18,6 +18,7 @@ describe("the contract", () => {
     expect(login.requestBody.content["application/json"].schema.required).toEqual(["email", "password"]);
   });
 
+  // The script itself is a static asset (tools/build-assets.ts, test/node/build-assets.test.ts), not the Worker's.
   it("serves the reference page with its script from this origin, admitted by a nonce", async () => {
     const t = await createTestService();
     const res = await t.request("/docs");
@@ -29,9 +30,6 @@ describe("the contract", () => {
     expect(html).toContain('<script nonce="' + nonce + '" src="/docs/scalar.js">');
     expect(html).not.toMatch(/https?:\/\/(?!auth\.example\.test)[^"' ]*\.(js|css)/);
     for (const script of html.match(/<script[^>]*>/g)!) expect(script).toContain(`nonce="${nonce}"`);
-    const js = await t.request("/docs/scalar.js");
-    expect(js.headers.get("content-type")).toMatch(/^text\/javascript/);
-    expect((await js.text()).length).toBeGreaterThan(100_000);
   });
 
   it("fails a test whose route answers a status the contract does not list", async () => {

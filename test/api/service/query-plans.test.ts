@@ -1,19 +1,20 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { decodeJwt } from "jose";
 import { pruneExpiredRows } from "../../../src/db/retention.ts";
 import { unlimitedBudget } from "../../../src/lib/cron-budget.ts";
 import { pruneExpiredCounters } from "../../../src/limits/prune.ts";
 import { deliverDueMail } from "../../../src/mail/outbox.ts";
 import { createConfirmedUser, login, PASSWORD, type SessionBody } from "../../support/flows.ts";
-import { mailsTo, setMailFailure, tokenFrom, uniqueEmail } from "../../support/mail.ts";
+import { codeFrom, mailsTo, setMailFailure, tokenFrom, uniqueEmail } from "../../support/mail.ts";
 import { onlyOutboxRow } from "../../support/outbox.ts";
 import { createTestService, TestClock, type TestService } from "../../support/service.ts";
 import { emailEvent, newWebhookSecret, postWebhook } from "../../support/webhooks.ts";
 import { adminKey } from "../../support/admin.ts";
-import { newReceiver } from "../../support/receivers.ts";
 import { deliverDueWebhooks } from "../../../src/webhooks/deliver.ts";
 import { codeNow, enrollTotp, finishLogin, nextStep, passwordStep } from "../../support/mfa.ts";
 import { softAuthenticator } from "../../support/webauthn.ts";
+import { newReceiver, serviceWithReceivers } from "../../support/receivers.ts";
 
 // The tables that grow with users and time. A query that reads one of them whole (a SCAN, of the
 // table or of a whole index) costs what the table holds: fine for ten rows, not for ten million.
@@ -216,6 +217,41 @@ async function driveFactorsAndAdmin(t: TestService, clock: TestClock) {
   expect((await webhooks.call("DELETE", endpoint)).status).toBe(204);
 }
 
+// The account's own lifecycle, with a webhook endpoint so the events' fan-out and delivery run too:
+// sessions listed and ended, the export, an email change confirmed and undone, and accounts erased
+// by their owner and by an admin key.
+async function driveAccountLifecycle(t: TestService, clock: TestClock) {
+  const { email, session } = await createConfirmedUser(t, "plans-life");
+  const other = await login(t, email);
+  await t.request("/v1/sessions", { token: session.access_token });
+  await t.request(`/v1/sessions/${decodeJwt(other.access_token).sid as string}`, { method: "DELETE", token: session.access_token });
+  await t.request("/v1/me/export", { token: session.access_token });
+
+  const next = uniqueEmail("plans-life-new");
+  clock.advance(61_000);
+  expect((await t.post("/v1/email/change", { new_email: next, password: PASSWORD }, session.access_token)).status).toBe(202);
+  await t.settle();
+  const confirmMail = (await mailsTo(next)).at(-1);
+  const undo = tokenFrom((await mailsTo(email)).filter((m) => m.body.text?.includes("/email/revert#token=")).at(-1));
+  expect((await t.post("/v1/email/change/confirm", { email: next, code: codeFrom(confirmMail) })).status).toBe(200);
+  expect((await t.post("/v1/email/change/revert", { token: undo })).status).toBe(200);
+  // An address another account holds, and a cancel before the change happened.
+  const holder = await createConfirmedUser(t, "plans-life-holder");
+  const fresh = await login(t, email);
+  clock.advance(61_000);
+  expect((await t.post("/v1/email/change", { new_email: holder.email, password: PASSWORD }, fresh.access_token)).status).toBe(202);
+  clock.advance(61_000);
+  expect((await t.post("/v1/email/change", { new_email: uniqueEmail("plans-life-cancel"), password: PASSWORD }, fresh.access_token)).status).toBe(202);
+  await t.settle();
+  const cancel = tokenFrom((await mailsTo(email)).filter((m) => m.body.text?.includes("/email/revert#token=")).at(-1));
+  expect((await t.post("/v1/email/change/revert", { token: cancel })).status).toBe(200);
+
+  expect((await t.request("/v1/me", { method: "DELETE", json: { password: PASSWORD }, token: fresh.access_token })).status).toBe(204);
+  const admin = await adminKey(t, ["users:write"]);
+  expect((await admin.call("DELETE", `/users/${holder.userId}`)).status).toBe(204);
+  await t.settle();
+}
+
 describe("every statement the service issues", () => {
   it("is answered through an index: no query plan reads a large table whole", async () => {
     const secret = newWebhookSecret();
@@ -236,6 +272,15 @@ describe("every statement the service issues", () => {
     await driveFactorsAndAdmin(t, clock);
     expect((await statementsOf(t.dbName)).length).toBeGreaterThan(40);
     expect(await offendersIn(t)).toEqual([]);
+  });
+
+  it("for the account lifecycle too: sessions, export, email change, erasure", async () => {
+    const receiver = await newReceiver("plans");
+    const { t, clock } = await serviceWithReceivers([receiver]);
+    await driveAccountLifecycle(t, clock);
+    expect((await statementsOf(t.dbName)).length).toBeGreaterThan(40);
+    expect(await offendersIn(t)).toEqual([]);
+    expect((await receiver.accepted()).map((p) => p.type)).toContain("user.deleted");
   });
 
   it("would be caught reading a large table whole", async () => {

@@ -1,0 +1,2 @@
+CREATE INDEX `outbox_user` ON `outbox` (`user_id`) WHERE "outbox"."user_id" is not null;--> statement-breakpoint
+CREATE INDEX `webhook_messages_user` ON `webhook_messages` (`user_id`) WHERE "webhook_messages"."user_id" is not null;
