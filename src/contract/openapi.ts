@@ -1,7 +1,7 @@
 import * as z from "zod";
-import { OPERATIONS, type Answer, type Operation } from "./operations.ts";
+import { operations, type Answer, type Operation } from "./operations.ts";
 import { WEBHOOK_EVENT_TYPES } from "../lib/webhook-events.ts";
-import { ErrorBody, webhookPayload } from "./responses.ts";
+import { responseSchemas } from "./responses.ts";
 
 // The OpenAPI 3.1 document, built from the operations table: request bodies and queries are the
 // zod schemas the routes validate with (as clients send them: io "input", before transforms),
@@ -79,7 +79,7 @@ function operation(op: Operation) {
 
 export function buildOpenApiDocument(options: { serverUrl?: string } = {}) {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const op of OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
+  for (const op of operations()) (paths[op.path] ??= {})[op.method] = operation(op);
   return {
     openapi: "3.1.1",
     info: {
@@ -102,14 +102,14 @@ export function buildOpenApiDocument(options: { serverUrl?: string } = {}) {
             operationId: `webhook_${type.replace(".", "_")}`,
             summary: `The ${type} event.`,
             tags: ["Webhooks"],
-            requestBody: { required: true, content: { "application/json": { schema: jsonSchema(webhookPayload(type), "output") } } },
+            requestBody: { required: true, content: { "application/json": { schema: jsonSchema(responseSchemas().webhookPayload(type), "output") } } },
             responses: { "2XX": { description: "Received; any other answer is retried." } },
           },
         },
       ]),
     ),
     components: {
-      schemas: { Error: jsonSchema(ErrorBody, "output") },
+      schemas: { Error: jsonSchema(responseSchemas().ErrorBody, "output") },
       securitySchemes: {
         accessToken: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "A user's access token (typ at+jwt, EdDSA), from login, confirm or refresh." },
         adminKey: { type: "http", scheme: "bearer", bearerFormat: "ea_<env>_…", description: "An admin API key (Admin API only; never in a query string)." },

@@ -1,5 +1,5 @@
-import { OPERATIONS, type Answer, type Operation } from "../../src/contract/operations.ts";
-import { ErrorBody } from "../../src/contract/responses.ts";
+import { operations, type Answer, type Operation } from "../../src/contract/operations.ts";
+import { responseSchemas } from "../../src/contract/responses.ts";
 
 // Every response the API tests receive is checked against the contract (src/contract/): matched to
 // an operation by method and path template, its status must be one the operation lists, and a JSON
@@ -13,7 +13,7 @@ import { ErrorBody } from "../../src/contract/responses.ts";
 
 const OUTSIDE = [/^\/$/, /^\/dev(\/|$)/, /^\/example(\/|$)/, /^\/bench(\/|$)/];
 
-const matchers = OPERATIONS.map((op) => ({
+const matchers = operations().map((op) => ({
   op,
   pattern: new RegExp(`^${op.path.replace(/[.]/g, "\\.").replace(/\{\w+\}/g, "[^/]+")}$`),
 }));
@@ -23,7 +23,7 @@ export class ContractViolation extends Error {
 }
 
 async function checkError(where: string, res: Response, codes: readonly string[]): Promise<string | null> {
-  const parsed = ErrorBody.safeParse(await res.clone().json().catch(() => undefined));
+  const parsed = responseSchemas().ErrorBody.safeParse(await res.clone().json().catch(() => undefined));
   if (!parsed.success) return `${where}: the body is not the error shape: ${parsed.error.message}`;
   if (!codes.includes(parsed.data.error.code)) return `${where}: code ${parsed.data.error.code} is not documented (documented: ${codes.join(", ")})`;
   return null;

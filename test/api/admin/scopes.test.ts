@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { OPERATIONS } from "../../../src/contract/operations.ts";
+import { operations } from "../../../src/contract/operations.ts";
 import { webhookEndpoints, type ApiScope } from "../../../src/db/schema.ts";
 import { adminKey } from "../../support/admin.ts";
 import { createConfirmedUser, errorCode } from "../../support/flows.ts";
@@ -50,7 +50,7 @@ const BODIES: Record<string, unknown> = {
   "post /admin/v1/webhooks/endpoints/{id}/replay": { since: "2026-01-01T00:00:00Z" },
 };
 
-const adminOperations = OPERATIONS.filter((op) => op.security === "admin").map((op) => `${op.method} ${op.path}`);
+const adminOperations = operations().filter((op) => op.security === "admin").map((op) => `${op.method} ${op.path}`);
 
 let t: TestService;
 let user: Awaited<ReturnType<typeof createConfirmedUser>>;

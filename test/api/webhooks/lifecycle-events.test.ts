@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { eq } from "drizzle-orm";
 import { decodeJwt } from "jose";
 import { webhookMessages } from "../../../src/db/schema.ts";
-import { webhookPayload } from "../../../src/contract/responses.ts";
+import { responseSchemas } from "../../../src/contract/responses.ts";
 import { MAIL_MIN_INTERVAL_MS } from "../../../src/limits/mail-budget.ts";
 import { adminKey } from "../../support/admin.ts";
 import { createConfirmedUser, login, PASSWORD, type SessionBody } from "../../support/flows.ts";
@@ -142,7 +142,7 @@ describe("the messages of these flows", () => {
     const types = new Set(accepted.map((p) => p.type));
     expect([...types].sort()).toEqual(["email.changed", "session.created", "session.revoked", "user.confirmed", "user.created", "user.deleted"]);
     for (const payload of accepted) {
-      const parsed = webhookPayload(payload.type).safeParse(payload);
+      const parsed = responseSchemas().webhookPayload(payload.type).safeParse(payload);
       expect({ type: payload.type, issues: parsed.error?.issues ?? [] }).toEqual({ type: payload.type, issues: [] });
     }
   });
