@@ -6,7 +6,7 @@ import { errorBody } from "./lib/errors.ts";
 import { CronBudget } from "./lib/cron-budget.ts";
 import { logEvent } from "./lib/log.ts";
 import { deliverDueMail } from "./mail/outbox.ts";
-import { deliverDueWebhooks, WEBHOOK_CRON_BATCH } from "./webhooks/deliver.ts";
+import { drainDueWebhooks } from "./webhooks/deliver.ts";
 import { pruneExpiredCounters } from "./limits/prune.ts";
 import { pruneExpiredRows } from "./db/retention.ts";
 
@@ -59,12 +59,10 @@ export default {
     const limit = deps.config.cronSubrequests;
     const endsAt = Date.now() + CRON_WALL_MS;
     const share = (fraction: number) => new CronBudget(Math.floor(limit * fraction), endsAt);
-    // Webhook delivery claims, delivers and records: 2 subrequests besides one per delivery.
-    const webhooks = Math.min(WEBHOOK_CRON_BATCH, Math.max(1, share(0.2).left - 2));
     ctx.waitUntil(
       Promise.all([
         deliverDueMail(deps, share(0.5)),
-        deliverDueWebhooks(deps, webhooks),
+        drainDueWebhooks(deps, share(0.2)),
         pruneExpiredRows(deps.db, now, share(0.2)),
         pruneExpiredCounters(deps.db, now, share(0.1)),
       ]),

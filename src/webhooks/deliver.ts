@@ -1,6 +1,7 @@
 import { and, asc, count, eq, exists, inArray, lte, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookMessages } from "../db/schema.ts";
+import type { CronBudget } from "../lib/cron-budget.ts";
 import { logEvent } from "../lib/log.ts";
 import { webhookUrlProblem } from "../lib/webhook-url.ts";
 import { configuredStateRow, storedSecrets, urlPolicy } from "./endpoints.ts";
@@ -23,7 +24,10 @@ export const MAX_RETRY_AFTER_MS = 24 * 3600_000;
 export const DISABLE_AFTER_FAILING_MS = 5 * 24 * 3600_000;
 /** A Worker invocation keeps at most 6 connections open at once; more would only queue. */
 export const WEBHOOK_CONCURRENCY = 6;
-/** Per cron run: one subrequest to claim, one per delivery, one to record = 14 (see src/index.ts). */
+/**
+ * Deliveries claimed at once by the cron: one subrequest to claim, one per delivery, one to record.
+ * Two waves of 6 connections, so even a round of timeouts (2 × 15 s) ends well inside the lease.
+ */
 export const WEBHOOK_CRON_BATCH = 12;
 
 export interface DeliveryReport {
@@ -60,6 +64,28 @@ export async function deliverDueWebhooks(deps: WebhookDeps, limit = WEBHOOK_CRON
   const report = await run(deps, due, true);
   if (report.claimed > 0 || report.left > 0) logEvent("webhook_cron", { ...report });
   return report;
+}
+
+/**
+ * Cron: rounds of deliverDueWebhooks while the run's share of subrequests and time lasts, so a
+ * backlog (an endpoint back after an outage, a large replay) drains at the budget's pace rather than
+ * one round a minute. What is left is reported by the last round.
+ */
+export async function drainDueWebhooks(deps: WebhookDeps, budget: CronBudget): Promise<DeliveryReport> {
+  const total: DeliveryReport = { claimed: 0, succeeded: 0, retrying: 0, failed: 0, left: 0 };
+  for (;;) {
+    const size = Math.min(WEBHOOK_CRON_BATCH, budget.left - 2);
+    if (size < 1 || !budget.take(size + 2)) break;
+    const round = await deliverDueWebhooks(deps, size);
+    budget.refund(size - round.claimed);
+    total.claimed += round.claimed;
+    total.succeeded += round.succeeded;
+    total.retrying += round.retrying;
+    total.failed += round.failed;
+    total.left = round.left;
+    if (round.claimed === 0 || round.left === 0) break;
+  }
+  return total;
 }
 
 interface Target {

@@ -1,7 +1,8 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../../src/index.ts";
-import { deliverDueWebhooks, WEBHOOK_CRON_BATCH, WEBHOOK_LEASE_MS } from "../../../src/webhooks/deliver.ts";
+import { CronBudget } from "../../../src/lib/cron-budget.ts";
+import { deliverDueWebhooks, drainDueWebhooks, WEBHOOK_CRON_BATCH, WEBHOOK_LEASE_MS } from "../../../src/webhooks/deliver.ts";
 import { createConfirmedUser, login, PASSWORD, type SessionBody } from "../../support/flows.ts";
 import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
 import { attemptsOf, deliveriesOf, newReceiver, serviceWithReceivers } from "../../support/receivers.ts";
@@ -31,6 +32,27 @@ describe("the cron", () => {
     expect(await deliverDueWebhooks(t.deps)).toEqual({ claimed: WEBHOOK_CRON_BATCH, succeeded: WEBHOOK_CRON_BATCH, retrying: 0, failed: 0, left: 2 });
     expect(await deliverDueWebhooks(t.deps)).toEqual({ claimed: 2, succeeded: 2, retrying: 0, failed: 0, left: 0 });
     expect((await receiver.accepted()).length).toBe(WEBHOOK_CRON_BATCH + 2);
+  });
+
+  it("drains a backlog in rounds as far as the run's share of subrequests goes, then reports what it left", async () => {
+    const receiver = await newReceiver("drain");
+    const { t, advance } = await serviceWithReceivers([receiver]);
+    await receiver.behave({ mode: "down" });
+    const { email } = await createConfirmedUser(t, "drain");
+    for (let i = 0; i < 3 * WEBHOOK_CRON_BATCH; i++) await login(t, email);
+    await t.settle();
+    await receiver.behave({ mode: "ok" });
+    await advance(60_000);
+    const due = 3 + 3 * WEBHOOK_CRON_BATCH;
+
+    // Two rounds' worth of subrequests: 2 × (claim + 12 deliveries + record).
+    const short = await drainDueWebhooks(t.deps, new CronBudget(2 * (WEBHOOK_CRON_BATCH + 2), Number.POSITIVE_INFINITY));
+    expect(short).toEqual({ claimed: 2 * WEBHOOK_CRON_BATCH, succeeded: 2 * WEBHOOK_CRON_BATCH, retrying: 0, failed: 0, left: due - 2 * WEBHOOK_CRON_BATCH });
+    const rest = await drainDueWebhooks(t.deps, new CronBudget(1000, Number.POSITIVE_INFINITY));
+    expect(rest).toMatchObject({ claimed: due - 2 * WEBHOOK_CRON_BATCH, left: 0 });
+    const accepted = (await receiver.requests()).filter((r) => r.verdict === "accepted");
+    expect(accepted).toHaveLength(due);
+    expect(accepted.filter((r) => r.duplicate)).toEqual([]);
   });
 
   it("sends each due delivery once when runs overlap", async () => {
