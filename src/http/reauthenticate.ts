@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { BatchItem, BatchResponse } from "drizzle-orm/batch";
 import { and, eq, inArray, isNull, type SQLWrapper } from "drizzle-orm";
 import { recordAudit } from "../auth/audit.ts";
 import { hasSecondFactor, readFactors, toFactors, type Factors } from "../auth/factors.ts";
@@ -27,42 +28,66 @@ export interface Account {
   enrollToken: MfaTokenRow | null;
 }
 
+/** What every factor change reads besides the user: the pending authenticator app, the factors. */
+function factorReads(db: Db, owner: string | SQLWrapper) {
+  const pendingOwner = typeof owner === "string" ? eq(totpFactors.userId, owner) : inArray(totpFactors.userId, owner as never);
+  return [db.select().from(totpFactors).where(and(pendingOwner, isNull(totpFactors.activatedAt))).limit(1), ...readFactors(db, owner)] as const;
+}
+
 /** The reads every factor change needs: the user, the pending authenticator app, the factors. */
 function accountReads(db: Db, owner: string | SQLWrapper) {
   const byOwner = typeof owner === "string" ? eq(users.id, owner) : inArray(users.id, owner as never);
-  const pendingOwner = typeof owner === "string" ? eq(totpFactors.userId, owner) : inArray(totpFactors.userId, owner as never);
-  return [
-    db.select().from(users).where(byOwner).limit(1),
-    db.select().from(totpFactors).where(and(pendingOwner, isNull(totpFactors.activatedAt))).limit(1),
-    ...readFactors(db, owner),
-  ] as const;
+  return [db.select().from(users).where(byOwner).limit(1), ...factorReads(db, owner)] as const;
+}
+
+type GuardRows = Parameters<PasswordAttemptGuard["check"]>[0];
+
+/** What a password confirmation hands back: the caller commits guard.succeeded() (or clearAll()) with its change. */
+export interface ConfirmedPassword<R extends readonly BatchItem<"sqlite">[]> {
+  user: UserRow;
+  guard: PasswordAttemptGuard;
+  now: number;
+  /** The results of the caller's own reads, in their order. */
+  results: BatchResponse<R>;
 }
 
 /**
- * A live session plus the password, in one round trip: this client's password guard (while locked
- * nothing is checked, 429), the user, the session, the factors. A wrong password counts like a
- * failed login.
+ * A live session plus the password, in one round trip with the caller's own `reads`: this client's
+ * password guard (while locked nothing is checked, 429), the user, the session. A stolen access
+ * token alone gets no further, and a wrong password counts like a failed login, so this is not a way
+ * around login's guard. Every route that asks for the password again comes through here.
  */
-export async function reauthenticate(c: Context<AppEnv>, password: string): Promise<Account> {
+export async function confirmPassword<const R extends readonly BatchItem<"sqlite">[]>(
+  c: Context<AppEnv>,
+  password: string,
+  reads: R,
+  wrongPassword = "The password is incorrect.",
+): Promise<ConfirmedPassword<R>> {
   const { db, clock, passwords, config } = c.var.deps;
-  const auth = c.var.auth;
-  const client = c.var.client;
+  const { auth, client } = c.var;
   const now = clock.now();
   const guard = await passwordAttemptGuard(db, config, auth.email, client.ip);
-  const [previous, reserved, today, live, userRows, pending, ...factorRows] = await db.batch([
+  const [previous, reserved, today, live, userRows, ...results] = (await db.batch([
     ...guard.statements(now),
     liveSession(db, auth.sid, auth.sub, now).limit(1),
-    ...accountReads(db, auth.sub),
-  ]);
+    db.select().from(users).where(eq(users.id, auth.sub)).limit(1),
+    ...reads,
+  ] as never)) as unknown as [...GuardRows, unknown[], UserRow[], ...BatchResponse<R>];
   guard.check([previous, reserved, today], now);
   const user = userRows[0];
   // A logged-out session's access token may still be unexpired; it changes nothing.
   if (!user || live.length === 0) throw invalidAccessToken();
-  const verdict = await passwords.verify(password, user.passwordHash);
-  if (!verdict.ok) {
+  if (!(await passwords.verify(password, user.passwordHash)).ok) {
     await db.batch([...guard.failed(now), recordAudit(db, "login_failed", user.id, client, now)]);
-    throw new AppError("invalid_credentials", "The password is incorrect.");
+    throw new AppError("invalid_credentials", wrongPassword);
   }
+  return { user, guard, now, results: results as unknown as BatchResponse<R> };
+}
+
+/** confirmPassword, reading the account's second factors in the same round trip. */
+export async function reauthenticate(c: Context<AppEnv>, password: string): Promise<Account> {
+  const { user, guard, results } = await confirmPassword(c, password, factorReads(c.var.deps.db, c.var.auth.sub));
+  const [pending, ...factorRows] = results;
   return { user, factors: toFactors(factorRows), pendingTotp: pending[0], guard, enrollToken: null };
 }
 

@@ -5,14 +5,13 @@ import { recordAudit } from "../auth/audit.ts";
 import { applyEmailChange, prepareAddressInUse, prepareEmailChange, revertEmailChange } from "../auth/email-change.ts";
 import { consumeUserCredential, refuseCredential } from "../auth/email-tokens.ts";
 import { credentialFields, credentialOf, emailField, passwordField } from "../auth/identity.ts";
-import { liveSession } from "../auth/sessions.ts";
 import { users } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import type { AppEnv } from "../deps.ts";
-import { invalidAccessToken, requireAuth } from "../http/auth.ts";
+import { requireAuth } from "../http/auth.ts";
 import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { confirmPassword } from "../http/reauthenticate.ts";
 import { validateJson } from "../http/validate.ts";
-import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { mailBudget } from "../limits/mail-budget.ts";
 import { AppError } from "../lib/errors.ts";
 
@@ -28,28 +27,12 @@ export const EmailChangeRevertBody = z.object({ token: z.string().max(4096) });
 export const emailChangeRoutes = new Hono<AppEnv>()
   .post("/", requireAuth, validateJson(EmailChangeBody), async (c) => {
     const deps = c.var.deps;
-    const { db, clock, passwords, config } = deps;
+    const { db, config } = deps;
     const { auth, client } = c.var;
     const { new_email: newEmail, password } = c.req.valid("json");
-    const now = clock.now();
-    // The password is guessed against the same guard as login: a stolen access token must not
-    // become a way around it.
-    const guard = await passwordAttemptGuard(db, config, auth.email, client.ip);
     const budget = await mailBudget(db, newEmail, ["change_email"], config.mailPerAddressPerHour);
-    const [previous, reserved, today, userRows, live, holders, ...counters] = await db.batch([
-      ...guard.statements(now),
-      db.select().from(users).where(eq(users.id, auth.sub)).limit(1),
-      liveSession(db, auth.sid, auth.sub, now).limit(1),
-      db.select().from(users).where(eq(users.email, newEmail)).limit(1),
-      ...budget.reads,
-    ]);
-    guard.check([previous, reserved, today], now);
-    const user = userRows[0];
-    if (!user || live.length === 0) throw invalidAccessToken();
-    if (!(await passwords.verify(password, user.passwordHash)).ok) {
-      await db.batch([...guard.failed(now), recordAudit(db, "login_failed", user.id, client, now)]);
-      throw new AppError("invalid_credentials", "The password is incorrect.");
-    }
+    const { user, guard, now, results } = await confirmPassword(c, password, [db.select().from(users).where(eq(users.email, newEmail)).limit(1), ...budget.reads]);
+    const [holders, ...counters] = results;
     if (newEmail === user.email) {
       await db.batch([guard.succeeded()]);
       throw new AppError("validation_failed", undefined, { details: [{ path: "new_email", message: "new_email is already this account's address" }] });

@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { asc, desc, eq, sql } from "drizzle-orm";
 import * as z from "zod";
-import { recordAudit } from "../auth/audit.ts";
 import { eraseAccount } from "../auth/erase-account.ts";
 import { passwordField } from "../auth/identity.ts";
 import { liveSession } from "../auth/sessions.ts";
@@ -9,9 +8,8 @@ import { auditEvents, sessions, users } from "../db/schema.ts";
 import type { AppEnv } from "../deps.ts";
 import { invalidAccessToken, requireAuth } from "../http/auth.ts";
 import { commitWithEvents, deliverAfterResponse } from "../http/deliver-after-response.ts";
+import { confirmPassword } from "../http/reauthenticate.ts";
 import { validateJson } from "../http/validate.ts";
-import { passwordAttemptGuard } from "../limits/login-guard.ts";
-import { AppError } from "../lib/errors.ts";
 
 export const RECENT_EVENTS_LIMIT = 50;
 
@@ -102,22 +100,7 @@ export const meRoutes = new Hono<AppEnv>()
   // like login; then one batch erases it (src/auth/erase-account.ts) and the address is told.
   .delete("/", requireAuth, validateJson(DeleteAccountBody), async (c) => {
     const deps = c.var.deps;
-    const { db, clock, passwords, config } = deps;
-    const { auth, client } = c.var;
-    const now = clock.now();
-    const guard = await passwordAttemptGuard(db, config, auth.email, client.ip);
-    const [previous, reserved, today, userRows, live] = await db.batch([
-      ...guard.statements(now),
-      db.select().from(users).where(eq(users.id, auth.sub)).limit(1),
-      liveSession(db, auth.sid, auth.sub, now).limit(1),
-    ]);
-    guard.check([previous, reserved, today], now);
-    const user = userRows[0];
-    if (!user || live.length === 0) throw invalidAccessToken();
-    if (!(await passwords.verify(c.req.valid("json").password, user.passwordHash)).ok) {
-      await db.batch([...guard.failed(now), recordAudit(db, "login_failed", user.id, client, now)]);
-      throw new AppError("invalid_credentials", "The password is incorrect.");
-    }
+    const { user, guard, now } = await confirmPassword(c, c.req.valid("json").password, []);
     const erase = await eraseAccount(deps, user, { by: "owner" }, now);
     await commitWithEvents(c, [...guard.clearAll(), ...erase.writes], erase.events);
     deliverAfterResponse(c, [erase.mail]);

@@ -7,12 +7,13 @@ import { credentialFields, credentialOf, emailField, passwordField, recipientOf,
 import { lookupAccount } from "../auth/lookup.ts";
 import { checkPasswordPolicy, passwordPolicy } from "../auth/password-policy.ts";
 import { checkNewPassword } from "../auth/new-password.ts";
-import { liveSession, openSession, revokeUserSessions, type Amr } from "../auth/sessions.ts";
+import { openSession, revokeUserSessions, type Amr } from "../auth/sessions.ts";
 import { prepareResetLink } from "../auth/link-mails.ts";
 import { passwordAttemptGuard } from "../limits/login-guard.ts";
 import { emailTokens, users } from "../db/schema.ts";
-import { invalidAccessToken, requireAuth } from "../http/auth.ts";
+import { requireAuth } from "../http/auth.ts";
 import type { AppEnv } from "../deps.ts";
+import { confirmPassword } from "../http/reauthenticate.ts";
 import { validateJson } from "../http/validate.ts";
 import { AppError } from "../lib/errors.ts";
 import { queueMail } from "../mail/outbox.ts";
@@ -133,31 +134,14 @@ export const passwordRoutes = new Hono<AppEnv>()
     validateJson(ChangeBody),
     async (c) => {
       const deps = c.var.deps;
-      const { db, clock, passwords } = deps;
+      const { db, passwords } = deps;
       const auth = c.var.auth;
       const body = c.req.valid("json");
       // Every check of the new password runs before any database work, against the address in the
       // access token (after an email change it may be the previous one until the next refresh: the
       // policy is checked again below against the account's address).
       await checkNewPassword(deps, body.new_password, { email: auth.email, requestId: c.var.requestId });
-      const now = clock.now();
-      // The current password is guessed against the same guard as login: a stolen access token
-      // must not become a way around it.
-      const guard = await passwordAttemptGuard(db, deps.config, auth.email, c.var.client.ip);
-      const [previous, reserved, today, userRows, live] = await db.batch([
-        ...guard.statements(now),
-        db.select().from(users).where(eq(users.id, auth.sub)).limit(1),
-        liveSession(db, auth.sid, auth.sub, now).limit(1),
-      ]);
-      guard.check([previous, reserved, today], now);
-      const user = userRows[0];
-      // A logged-out session's access token may still be unexpired; it cannot change the password.
-      if (!user || live.length === 0) throw invalidAccessToken();
-      const verdict = await passwords.verify(body.current_password, user.passwordHash);
-      if (!verdict.ok) {
-        await db.batch([...guard.failed(now), recordAudit(db, "login_failed", user.id, c.var.client, now)]);
-        throw new AppError("invalid_credentials", "The current password is incorrect.");
-      }
+      const { user, guard, now } = await confirmPassword(c, body.current_password, [], "The current password is incorrect.");
       if (user.email !== auth.email) {
         try {
           checkPasswordPolicy(body.new_password, passwordPolicy(deps.config, user.email));
