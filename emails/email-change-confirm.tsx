@@ -1,16 +1,8 @@
 import type { Locale, RenderedMail } from "./types.ts";
-import { formatDuration } from "./i18n.ts";
-import { renderLinkMail, type LinkMailCopy } from "./link-mail.tsx";
+import { renderLinkMail, type LinkMailCopy, type LinkMailData } from "./link-mail.tsx";
 
 // To the new address of an email change: the address changes only when this link or code is used.
-export interface EmailChangeConfirmData {
-  appName: string;
-  name: string | null;
-  link: string;
-  code: string;
-  /** The link's (and the code's) lifetime. */
-  expiresInSeconds: number;
-}
+export type EmailChangeConfirmData = LinkMailData & { code: string };
 
 const copy: Record<Locale, LinkMailCopy> = {
   en: {
@@ -41,5 +33,5 @@ const copy: Record<Locale, LinkMailCopy> = {
 };
 
 export function renderEmailChangeConfirm(data: EmailChangeConfirmData, locale: Locale): RenderedMail {
-  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInSeconds), locale);
+  return renderLinkMail(copy[locale], data, locale);
 }

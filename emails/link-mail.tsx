@@ -1,5 +1,5 @@
 import type { Locale, RenderedMail } from "./types.ts";
-import { greet } from "./i18n.ts";
+import { formatDuration, greet } from "./i18n.ts";
 import { ActionButton, Code, joinText, Layout, Paragraph, renderDocument, Small, textFooter } from "./layout.tsx";
 
 /** The words of a mail whose point is one expiring link (and its code), in one locale. */
@@ -13,12 +13,19 @@ export interface LinkMailCopy {
   notYou: string;
 }
 
-export function renderLinkMail(
-  copy: LinkMailCopy,
-  data: { appName: string; name: string | null; link: string; code?: string | null },
-  duration: string,
-  locale: Locale,
-): RenderedMail {
+/** What a link mail carries besides its words. */
+export interface LinkMailData {
+  appName: string;
+  name: string | null;
+  link: string;
+  /** Six digits that do what the link does (typed on the page instead of following the link). */
+  code?: string | null;
+  /** The link's (and the code's) lifetime. */
+  expiresInSeconds: number;
+}
+
+export function renderLinkMail(copy: LinkMailCopy, data: LinkMailData, locale: Locale): RenderedMail {
+  const duration = formatDuration(locale, data.expiresInSeconds);
   const subject = copy.subject(data.appName);
   const greeting = greet(locale, data.name);
   const intro = copy.intro(data.appName);

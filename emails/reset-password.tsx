@@ -1,16 +1,7 @@
 import type { Locale, RenderedMail } from "./types.ts";
-import { formatDuration } from "./i18n.ts";
-import { renderLinkMail, type LinkMailCopy } from "./link-mail.tsx";
+import { renderLinkMail, type LinkMailCopy, type LinkMailData } from "./link-mail.tsx";
 
-export interface ResetPasswordData {
-  appName: string;
-  name: string | null;
-  link: string;
-  /** Six digits that do what the link does (typed on the page instead of following the link). */
-  code?: string | null;
-  /** The link's lifetime. */
-  expiresInSeconds: number;
-}
+export type ResetPasswordData = LinkMailData;
 
 const copy: Record<Locale, LinkMailCopy> = {
   en: {
@@ -40,5 +31,5 @@ const copy: Record<Locale, LinkMailCopy> = {
 };
 
 export function renderResetPassword(data: ResetPasswordData, locale: Locale): RenderedMail {
-  return renderLinkMail(copy[locale], data, formatDuration(locale, data.expiresInSeconds), locale);
+  return renderLinkMail(copy[locale], data, locale);
 }
