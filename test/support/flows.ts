@@ -40,3 +40,19 @@ export async function comparableBody(res: Response): Promise<unknown> {
   if (body.error) delete body.error.request_id;
   return body;
 }
+
+/** The account API's POST-only endpoints that take a JSON body (the body guards and methods tests walk them). */
+export const ACCOUNT_POSTS = [
+  "/v1/register",
+  "/v1/confirm",
+  "/v1/confirm/resend",
+  "/v1/login",
+  "/v1/token/refresh",
+  "/v1/logout",
+  "/v1/password/forgot",
+  "/v1/password/reset",
+  "/v1/password/change",
+  "/v1/email/change",
+  "/v1/email/change/confirm",
+  "/v1/email/change/revert",
+];

@@ -3,28 +3,13 @@ import { eq } from "drizzle-orm";
 import { users } from "../../../src/db/schema.ts";
 import { createTestService, type TestService } from "../../support/service.ts";
 import { mailsTo, tokenFrom, uniqueEmail } from "../../support/mail.ts";
-import { errorCode, PASSWORD } from "../../support/flows.ts";
+import { ACCOUNT_POSTS, errorCode, PASSWORD } from "../../support/flows.ts";
 
 const APP_ORIGIN = "https://app.example.test";
 let t: TestService;
 beforeAll(async () => {
   t = await createTestService();
 });
-
-const POST_ENDPOINTS = [
-  "/v1/register",
-  "/v1/confirm",
-  "/v1/confirm/resend",
-  "/v1/login",
-  "/v1/token/refresh",
-  "/v1/logout",
-  "/v1/password/forgot",
-  "/v1/password/reset",
-  "/v1/password/change",
-  "/v1/email/change",
-  "/v1/email/change/confirm",
-  "/v1/email/change/revert",
-];
 
 function post(path: string, body: string, contentType = "application/json", ip = "192.0.2.10") {
   return t.request(path, { method: "POST", body, headers: { "content-type": contentType, "cf-connecting-ip": ip } });
@@ -121,7 +106,7 @@ describe("CORS only for ALLOWED_ORIGINS", () => {
 });
 
 describe("input guards on every POST endpoint", () => {
-  it.each(POST_ENDPOINTS)("%s: 415 for non-JSON, 413 over 16 KiB, 400 for malformed JSON", async (path) => {
+  it.each(ACCOUNT_POSTS)("%s: 415 for non-JSON, 413 over 16 KiB, 400 for malformed JSON", async (path) => {
     const wrongType = await post(path, "email=a", "application/x-www-form-urlencoded");
     expect([wrongType.status, await errorCode(wrongType)]).toEqual([415, "unsupported_media_type"]);
     const big = await post(path, JSON.stringify({ pad: "x".repeat(16 * 1024) }));

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { API_SCOPES } from "../../../src/auth/api-keys.ts";
 import { adminKey } from "../../support/admin.ts";
-import { comparableBody } from "../../support/flows.ts";
+import { ACCOUNT_POSTS, comparableBody } from "../../support/flows.ts";
 import { createTestService, type TestService } from "../../support/service.ts";
 
 let t: TestService;
@@ -9,24 +9,10 @@ beforeAll(async () => {
   t = await createTestService();
 });
 
-const POST_ONLY = [
-  "/v1/register",
-  "/v1/confirm",
-  "/v1/confirm/resend",
-  "/v1/login",
-  "/v1/token/refresh",
-  "/v1/logout",
-  "/v1/password/forgot",
-  "/v1/password/reset",
-  "/v1/password/change",
-  "/v1/email/change",
-  "/v1/email/change/confirm",
-  "/v1/email/change/revert",
-];
 const GET_ONLY = ["/health", "/v1/me/events", "/v1/me/export", "/v1/sessions", "/.well-known/jwks.json", "/confirm", "/reset", "/email/confirm", "/email/revert"];
 
 describe("a known path asked with another method", () => {
-  it.each(POST_ONLY)("GET %s answers 405 with Allow: POST in the one error shape", async (path) => {
+  it.each(ACCOUNT_POSTS)("GET %s answers 405 with Allow: POST in the one error shape", async (path) => {
     const res = await t.request(path);
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toBe("POST");
