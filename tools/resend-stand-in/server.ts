@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { parseJson, readBody, sendJson } from "../stand-in-http.ts";
 import {
   parseFailureMode,
   recipientsOf,
@@ -87,7 +88,7 @@ async function handleRequest(state: StandInState, req: IncomingMessage, res: Ser
     case "GET /_test/idempotency":
       return sendJson(res, 200, state.idempotencyCounts());
     case "POST /_test/failure": {
-      const failure = parseFailureMode(parseJson(await readBody(req)));
+      const failure = parseFailureMode(parseJson(await readBody(req, MAX_BODY_BYTES)));
       if (!failure) return sendError(res, 422, "Expected a FailureMode.");
       state.setFailure(failure);
       return sendJson(res, 200, { ok: true });
@@ -103,7 +104,7 @@ async function handleRequest(state: StandInState, req: IncomingMessage, res: Ser
 
 /** What every send checks first: a failure to play, the key, the body. Null when it answered already. */
 async function admit(state: StandInState, req: IncomingMessage, res: ServerResponse) {
-  const raw = await readBody(req);
+  const raw = await readBody(req, MAX_BODY_BYTES);
   if (raw === null) {
     sendError(res, 413, "The request body is too large.");
     return null;
@@ -187,37 +188,9 @@ function validateEmail(body: unknown): string | null {
   return null;
 }
 
-/** The body as text, or null when it is larger than MAX_BODY_BYTES. */
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function parseJson(raw: string | null): unknown {
-  if (raw === null) return undefined;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 function headerValue(value: string | string[] | undefined): string | null {
   if (value === undefined) return null;
   return Array.isArray(value) ? (value[0] ?? null) : value;
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
-  res.end(body);
 }
 
 /** Answers in Resend's error shape: { statusCode, name, message }. */

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { parseJson, readBody, sendJson } from "../stand-in-http.ts";
 import { parseBehaviour, Receivers, type Behaviour, type ReceivedRequest } from "./receivers.ts";
 
 export type { Behaviour, ReceivedRequest };
@@ -27,7 +28,7 @@ export async function startWebhookStandIn(opts: { host?: string; port?: number }
   const hanging = new Set<NodeJS.Timeout>();
   const server = createServer((req, res) => {
     handle(receivers, hanging, req, res).catch(() => {
-      if (!res.headersSent) send(res, 500, { error: "the stand-in failed" });
+      if (!res.headersSent) sendJson(res, 500, { error: "the stand-in failed" });
       else res.destroy();
     });
   });
@@ -51,11 +52,11 @@ async function handle(receivers: Receivers, hanging: Set<NodeJS.Timeout>, req: I
   const method = req.method ?? "GET";
   const hook = /^\/hooks\/([A-Za-z0-9_-]{1,100})$/.exec(url.pathname);
   if (hook && method === "POST") {
-    const body = await readBody(req);
-    if (body === null) return send(res, 413, { error: "body too large" });
+    const body = await readBody(req, MAX_BODY_BYTES);
+    if (body === null) return sendJson(res, 413, { error: "body too large" });
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : v]));
     const answer = receivers.receive(hook[1]!, headers, body);
-    if (answer === null) return send(res, 404, { error: "no such receiver" });
+    if (answer === null) return sendJson(res, 404, { error: "no such receiver" });
     if (answer.kind === "drop") return void req.socket.destroy();
     if (answer.kind === "hang") {
       const timer = setTimeout(() => {
@@ -75,63 +76,37 @@ async function handle(receivers: Receivers, hanging: Set<NodeJS.Timeout>, req: I
   }
 
   if (url.pathname === "/_test/receivers" && method === "POST") {
-    const input = parseJson(await readBody(req)) as { name?: unknown; secret?: unknown; now?: unknown } | undefined;
+    const input = parseJson(await readBody(req, MAX_BODY_BYTES)) as { name?: unknown; secret?: unknown; now?: unknown } | undefined;
     if (typeof input?.name !== "string" || !/^[A-Za-z0-9_-]{1,100}$/.test(input.name) || typeof input.secret !== "string") {
-      return send(res, 422, { error: "expected {name, secret, now?}" });
+      return sendJson(res, 422, { error: "expected {name, secret, now?}" });
     }
     try {
       receivers.register(input.name, input.secret, typeof input.now === "number" ? input.now : null);
     } catch {
-      return send(res, 422, { error: "the secret is not usable" });
+      return sendJson(res, 422, { error: "the secret is not usable" });
     }
-    return send(res, 200, { url: `/hooks/${input.name}` });
+    return sendJson(res, 200, { url: `/hooks/${input.name}` });
   }
   const admin = /^\/_test\/receivers\/([A-Za-z0-9_-]{1,100})\/(clock|behaviour|requests)$/.exec(url.pathname);
   if (admin) {
     const [, name, what] = admin as unknown as [string, string, "clock" | "behaviour" | "requests"];
-    if (!receivers.has(name)) return send(res, 404, { error: "no such receiver" });
-    if (what === "requests" && method === "GET") return send(res, 200, receivers.requests(name));
+    if (!receivers.has(name)) return sendJson(res, 404, { error: "no such receiver" });
+    if (what === "requests" && method === "GET") return sendJson(res, 200, receivers.requests(name));
     if (what === "clock" && method === "POST") {
-      const input = parseJson(await readBody(req)) as { now?: unknown } | undefined;
-      if (input?.now !== null && typeof input?.now !== "number") return send(res, 422, { error: "expected {now: number | null}" });
+      const input = parseJson(await readBody(req, MAX_BODY_BYTES)) as { now?: unknown } | undefined;
+      if (input?.now !== null && typeof input?.now !== "number") return sendJson(res, 422, { error: "expected {now: number | null}" });
       receivers.setClock(name, input.now as number | null);
-      return send(res, 200, { ok: true });
+      return sendJson(res, 200, { ok: true });
     }
     if (what === "behaviour" && method === "POST") {
-      const behaviour = parseBehaviour(parseJson(await readBody(req)));
-      if (!behaviour) return send(res, 422, { error: "expected a Behaviour" });
+      const behaviour = parseBehaviour(parseJson(await readBody(req, MAX_BODY_BYTES)));
+      if (!behaviour) return sendJson(res, 422, { error: "expected a Behaviour" });
       receivers.setBehaviour(name, behaviour);
-      return send(res, 200, { ok: true });
+      return sendJson(res, 200, { ok: true });
     }
-    return send(res, 405, { error: "method not allowed" });
+    return sendJson(res, 405, { error: "method not allowed" });
   }
-  return send(res, 404, { error: "not found" });
-}
-
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function parseJson(raw: string | null): unknown {
-  if (raw === null) return undefined;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function send(res: ServerResponse, status: number, payload: unknown): void {
-  const body = JSON.stringify(payload);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-  res.end(body);
+  return sendJson(res, 404, { error: "not found" });
 }
 
 function closeServer(server: Server, hanging: Set<NodeJS.Timeout>): Promise<void> {
