@@ -5,7 +5,7 @@ import { generateCode, hashToken, randomId } from "../lib/crypto/tokens.ts";
 import { linkWithToken } from "../lib/links.ts";
 import { queueMail } from "../mail/outbox.ts";
 import type { Locale } from "../lib/locale.ts";
-import { emailTokens } from "../db/schema.ts";
+import { emailTokens, type EmailTokenPurpose } from "../db/schema.ts";
 
 type Recipient = Pick<UserRow, "id" | "email" | "name" | "locale">;
 
@@ -15,24 +15,29 @@ export const UNLOCK_CODE_TTL_SECONDS = 600;
 // The mails whose point is one single-use token. Each returns the token rows and the outbox row for
 // the caller's batch, and the row to deliver after the response; the mail expires with its token.
 
-/** A confirmation link for an address that has pending registrations (no user exists yet). */
-export async function prepareConfirmation(deps: Deps, to: { email: string; name: string | null; locale: string }, now: number) {
+/**
+ * A token of `purpose` and the mail carrying its link (`url` with the token) and its code. `userId`
+ * null: an address with pending registrations, where no user exists yet.
+ */
+async function prepareLinkMail(
+  deps: Deps,
+  to: { userId: string | null; email: string; name: string | null; locale: string },
+  purpose: EmailTokenPurpose,
+  template: "confirm-email" | "reset-password" | "invite",
+  url: string,
+  ttlSeconds: number,
+  now: number,
+) {
   const { config } = deps;
-  const token = await createEmailToken(deps, { userId: null, email: to.email }, "confirm_email", config.confirmTokenTtl, now);
+  const token = await createEmailToken(deps, { userId: to.userId, email: to.email }, purpose, ttlSeconds, now);
   const mail = await queueMail(
     deps,
     {
-      userId: null,
+      userId: to.userId,
       to: to.email,
       locale: to.locale as Locale,
-      template: "confirm-email",
-      data: {
-        appName: config.appName,
-        name: to.name,
-        link: linkWithToken(config.confirmUrl, token.token),
-        code: token.code,
-        expiresInSeconds: config.confirmTokenTtl,
-      },
+      template,
+      data: { appName: config.appName, name: to.name, link: linkWithToken(url, token.token), code: token.code, expiresInSeconds: ttlSeconds },
       expiresAt: token.expiresAt,
     },
     now,
@@ -40,49 +45,18 @@ export async function prepareConfirmation(deps: Deps, to: { email: string; name:
   return { writes: [...token.writes, mail.write] as const, mail: mail.row };
 }
 
-export async function prepareResetLink(deps: Deps, user: Recipient, now: number) {
-  const { config } = deps;
-  const token = await createEmailToken(deps, { userId: user.id, email: user.email }, "reset_password", config.resetTokenTtl, now);
-  const mail = await queueMail(
-    deps,
-    {
-      ...recipientOf(user),
-      template: "reset-password",
-      data: {
-        appName: config.appName,
-        name: user.name,
-        link: linkWithToken(config.resetUrl, token.token),
-        code: token.code,
-        expiresInSeconds: config.resetTokenTtl,
-      },
-      expiresAt: token.expiresAt,
-    },
-    now,
-  );
-  return { writes: [...token.writes, mail.write] as const, mail: mail.row };
+/** A confirmation link for an address that has pending registrations (no user exists yet). */
+export function prepareConfirmation(deps: Deps, to: { email: string; name: string | null; locale: string }, now: number) {
+  return prepareLinkMail(deps, { ...to, userId: null }, "confirm_email", "confirm-email", deps.config.confirmUrl, deps.config.confirmTokenTtl, now);
+}
+
+export function prepareResetLink(deps: Deps, user: Recipient, now: number) {
+  return prepareLinkMail(deps, { ...user, userId: user.id }, "reset_password", "reset-password", deps.config.resetUrl, deps.config.resetTokenTtl, now);
 }
 
 /** An invitation (admin API): a single-use link to choose the first password, which also confirms the address. */
-export async function prepareInvite(deps: Deps, user: Recipient, now: number) {
-  const { config } = deps;
-  const token = await createEmailToken(deps, { userId: user.id, email: user.email }, "reset_password", config.confirmTokenTtl, now);
-  const mail = await queueMail(
-    deps,
-    {
-      ...recipientOf(user),
-      template: "invite",
-      data: {
-        appName: config.appName,
-        name: user.name,
-        link: linkWithToken(config.resetUrl, token.token),
-        code: token.code,
-        expiresInSeconds: config.confirmTokenTtl,
-      },
-      expiresAt: token.expiresAt,
-    },
-    now,
-  );
-  return { writes: [...token.writes, mail.write] as const, mail: mail.row };
+export function prepareInvite(deps: Deps, user: Recipient, now: number) {
+  return prepareLinkMail(deps, { ...user, userId: user.id }, "reset_password", "invite", deps.config.resetUrl, deps.config.confirmTokenTtl, now);
 }
 
 /** The stored form of an unlock code: bound to its row, so equal codes of two rows never collide. */
